@@ -1,0 +1,136 @@
+# gnm_add_chapter() and gnm_add_exercises(): one place that knows how chapters and exercises build.
+include_guard(GLOBAL)
+
+# gnm_add_chapter(<target> <main source> [SOURCES ...] [EXERCISES chNN] [SMOKE_ARGS ...])
+#
+# Builds the chapter program <target> (e.g. ch00_hello_gpu) from its directory. .cu sources are
+# dropped in a CPU-only build. EXERCISES links the chapter's exercise library: the solutions by
+# default, your exercises/ code with -DGNM_LEARNER=ON. SMOKE_ARGS registers `chNN/program`, a test
+# that runs the program with these arguments and expects "Verification: PASSED".
+function(gnm_add_chapter target main)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "EXERCISES" "SOURCES;SMOKE_ARGS")
+  set(sources ${main} ${arg_SOURCES})
+  if(NOT GNM_HAVE_CUDA)
+    list(FILTER sources EXCLUDE REGEX "\\.cu$")
+  endif()
+  add_executable(${target} ${sources})
+  target_link_libraries(${target} PRIVATE gnm CLI11::CLI11)
+  gnm_set_warnings(${target})
+  if(arg_EXERCISES)
+    if(GNM_LEARNER)
+      target_link_libraries(${target} PRIVATE gnm_${arg_EXERCISES}_exercise)
+    else()
+      target_link_libraries(${target} PRIVATE gnm_${arg_EXERCISES}_solution)
+    endif()
+  endif()
+  if(arg_SMOKE_ARGS AND GNM_BUILD_TESTS)
+    string(REGEX MATCH "^ch[0-9][0-9]" chapter "${target}")
+    add_test(NAME ${chapter}/program COMMAND ${target} ${arg_SMOKE_ARGS})
+    set_tests_properties(${chapter}/program PROPERTIES LABELS program
+                         PASS_REGULAR_EXPRESSION "Verification: PASSED")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY GNM_EXECUTABLES ${target})
+endfunction()
+
+# Registers the GoogleTest cases of <exe> as `<chapter>/<label>/<Suite.Case>` with <labels>.
+# Repeat keys for list properties: a list value would silently drop the next property.
+function(_gnm_discover exe prefix will_fail)
+  set(label_args)
+  foreach(l IN LISTS ARGN)
+    list(APPEND label_args LABELS ${l})
+  endforeach()
+  set(extra)
+  if(will_fail)
+    set(extra WILL_FAIL TRUE)
+  endif()
+  gtest_discover_tests(${exe} TEST_PREFIX "${prefix}" DISCOVERY_MODE PRE_TEST
+                       PROPERTIES ${label_args} ${extra}
+                       SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+endfunction()
+
+# gnm_add_exercises(chNN SOURCES <files> TESTS <files> [GPU_TESTS <files>])
+#
+# SOURCES are file names in solutions/chNN (the reference, with // BEGIN SOLUTION spans); the same
+# names exist in exercises/chNN (generated stubs that the learner edits). Public headers live in
+# exercises/chNN and are shared by every build. TESTS and GPU_TESTS are in tests/chNN. One test
+# source, three builds:
+#   chNN/solution/…   linked with solutions/        label solution   (must pass)
+#   chNN/stubcheck/…  linked with pristine stubs    label stubcheck  (WILL_FAIL: no vacuous test)
+#   chNN/exercise/…   linked with exercises/        label exercise   (the learner's; not in CI)
+# The pristine stubs are generated into the build tree by scripts/make_exercises.py, so stubcheck
+# is right even while a learner edits exercises/. GPU_TESTS also carry the label gpu.
+function(gnm_add_exercises chapter)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;TESTS;GPU_TESTS")
+  set(sources ${arg_SOURCES})
+  set(gpu_tests ${arg_GPU_TESTS})
+  if(NOT GNM_HAVE_CUDA)
+    list(FILTER sources EXCLUDE REGEX "\\.cu$")
+    set(gpu_tests)
+  endif()
+  set(solution_dir "${PROJECT_SOURCE_DIR}/solutions/${chapter}")
+  set(exercise_dir "${PROJECT_SOURCE_DIR}/exercises/${chapter}")
+  set(stub_dir "${CMAKE_CURRENT_BINARY_DIR}/stubs/${chapter}")
+
+  set(solution_files)
+  set(stub_files)
+  set(exercise_files)
+  foreach(src IN LISTS sources)
+    list(APPEND solution_files "${solution_dir}/${src}")
+    list(APPEND stub_files "${stub_dir}/${src}")
+    list(APPEND exercise_files "${exercise_dir}/${src}")
+  endforeach()
+  set(script "${PROJECT_SOURCE_DIR}/scripts/make_exercises.py")
+  add_custom_command(
+    OUTPUT ${stub_files}
+    COMMAND ${Python3_EXECUTABLE} ${script} --chapter ${chapter} --out "${stub_dir}"
+    DEPENDS ${script} ${solution_files}
+    COMMENT "Generating the pristine ${chapter} exercise stubs for the stub check"
+    VERBATIM)
+
+  foreach(variant solution stub exercise)
+    set(lib gnm_${chapter}_${variant})
+    add_library(${lib} STATIC ${${variant}_files})
+    target_include_directories(${lib} PUBLIC "${exercise_dir}")
+    target_link_libraries(${lib} PUBLIC gnm)
+    gnm_set_warnings(${lib})
+    if(NOT variant STREQUAL "solution")
+      # A stub leaves parameters and helpers unused by design.
+      target_compile_options(${lib} PRIVATE
+        "$<$<COMPILE_LANGUAGE:CXX>:-Wno-unused-parameter;-Wno-unused-variable;-Wno-unused-function;-Wno-unused-but-set-variable>"
+        "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wno-unused-parameter,-Wno-unused-variable,-Wno-unused-function>")
+    endif()
+  endforeach()
+
+  if(NOT GNM_BUILD_TESTS)
+    return()
+  endif()
+  set(test_dir "${PROJECT_SOURCE_DIR}/tests/${chapter}")
+  list(TRANSFORM arg_TESTS PREPEND "${test_dir}/")
+  list(TRANSFORM gpu_tests PREPEND "${test_dir}/")
+  foreach(variant solution stub exercise)
+    set(label ${variant})
+    set(will_fail FALSE)
+    if(variant STREQUAL "stub")
+      set(label stubcheck)
+      set(will_fail TRUE)
+    endif()
+    foreach(kind tests gpu_tests)
+      if(kind STREQUAL "tests")
+        set(files ${arg_TESTS})
+        set(labels ${label})
+      else()
+        set(files ${gpu_tests})
+        set(labels ${label} gpu)
+      endif()
+      if(NOT files)
+        continue()
+      endif()
+      set(exe ${chapter}_${kind}_${variant})
+      add_executable(${exe} ${files})
+      target_link_libraries(${exe} PRIVATE gnm_${chapter}_${variant} gnm_test_support)
+      gnm_set_warnings(${exe})
+      _gnm_discover(${exe} "${chapter}/${label}/" ${will_fail} ${labels})
+      set_property(GLOBAL APPEND PROPERTY GNM_EXECUTABLES ${exe})
+    endforeach()
+  endforeach()
+endfunction()
