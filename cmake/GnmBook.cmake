@@ -93,6 +93,9 @@ function(gnm_add_book)
   # Doxygen runs on every build of `book`: its inputs are spread over the whole tree.
   add_custom_target(book
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${book_dir}/images"
+    # Measured tables come from the programs' JSON results, never typed by hand.
+    COMMAND "${Python3_EXECUTABLE}" "${_GNM_BOOK_ROOT}/scripts/gen_book_results.py"
+            "${_GNM_BOOK_ROOT}/book/results" "${book_dir}/generated/results.md"
     COMMAND Doxygen::doxygen "${book_dir}/Doxyfile"
     DEPENDS "${mathjax_stamp}"
     WORKING_DIRECTORY "${book_dir}"

@@ -39,6 +39,7 @@ DeviceReport query_devices() {
   if (cudaDriverGetVersion(&report.driver_version) != cudaSuccess) report.driver_version = 0;
   (void)cudaGetLastError();
 
+  //! [query]
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   report.error_code = static_cast<int>(err);
@@ -53,6 +54,7 @@ DeviceReport query_devices() {
     report.status = "0 devices: the driver reports no CUDA device";
     return report;
   }
+  //! [query]
   for (int d = 0; d < count; ++d) {
     cudaDeviceProp p{};
     GNM_CUDA_CHECK(cudaGetDeviceProperties(&p, d));

@@ -1,4 +1,5 @@
-// A move-only host array aligned for SIMD loads and cache lines.
+/// \file
+/// A move-only host array aligned for SIMD loads and cache lines.
 #pragma once
 
 #include <cstddef>

@@ -1,11 +1,14 @@
-// GNM_CHECK and friends: one line per precondition, a typed exception with context on failure.
-//
-//   GNM_CHECK(n > 0, "the vector length must be positive", n);
-//   // throws gnm::Error: "check failed: n > 0: the vector length must be positive [n = -3]
-//   //                     (at saxpy.cpp:42)"
-//   GNM_CHECK_AS(gnm::ShapeError, a.cols == b.rows, "inner dimensions differ", a.cols, b.rows);
-//
-// Up to eight values may follow the message; each is printed as `expression = value`.
+/// \file
+/// GNM_CHECK and friends: one line per precondition, a typed exception with context on failure.
+///
+/// \code
+/// GNM_CHECK(n > 0, "the vector length must be positive", n);
+/// // throws gnm::Error: "check failed: n > 0: the vector length must be positive [n = -3]
+/// //                     (at saxpy.cpp:42)"
+/// GNM_CHECK_AS(gnm::ShapeError, a.cols == b.rows, "inner dimensions differ", a.cols, b.rows);
+/// \endcode
+///
+/// Up to eight values may follow the message; each is printed as `expression = value`.
 #pragma once
 
 #include <sstream>

@@ -1,13 +1,15 @@
-// The engine's one error family.
-//
-// Every failure the engine can report is a gnm::Error (or one of its typed children), thrown with
-// the context a reader needs to fix it: what was checked, the values involved and file:line.
-// Tests use EXPECT_THROW(expr, gnm::ShapeError) to prove that bad input is rejected.
+/// \file
+/// The engine's one error family.
+///
+/// Every failure the engine can report is a gnm::Error (or one of its typed children), thrown with
+/// the context a reader needs to fix it: what was checked, the values involved and file:line.
+/// Tests use EXPECT_THROW(expr, gnm::ShapeError) to prove that bad input is rejected.
 #pragma once
 
 #include <stdexcept>
 #include <string>
 
+/// The engine: everything a chapter builds lives here (see the book's index for the layers).
 namespace gnm {
 
 /// Base of every exception the engine throws.

@@ -1,4 +1,5 @@
-// Writing files so that a crash never leaves a half-written one behind.
+/// \file
+/// Writing files so that a crash never leaves a half-written one behind.
 #pragma once
 
 #include <filesystem>

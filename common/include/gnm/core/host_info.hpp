@@ -1,5 +1,6 @@
-// What machine and toolchain a program runs on: printed by chapter 0's doctor and recorded with
-// every benchmark result.
+/// \file
+/// What machine and toolchain a program runs on: printed by chapter 0's doctor and recorded with
+/// every benchmark result.
 #pragma once
 
 #include <cstddef>

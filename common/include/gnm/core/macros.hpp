@@ -1,4 +1,5 @@
-// Portability macros shared by host-only and CUDA translation units.
+/// \file
+/// Portability macros shared by host-only and CUDA translation units.
 #pragma once
 
 #if defined(__CUDACC__)

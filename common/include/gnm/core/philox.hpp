@@ -1,28 +1,29 @@
-// Philox4x32-10: the engine's counter-based random number generator, identical on CPU and GPU.
-//
-// A conventional generator (Mersenne Twister, an LCG) is a state machine: element i exists only
-// after elements 0..i-1 have been produced, so parallel code must either share the state (a
-// serialisation point) or carry one state per thread (kilobytes each, seeded carefully so the
-// streams do not overlap). A counter-based generator (Salmon, Moraes, Dror and Shaw, "Parallel
-// random numbers: as easy as 1, 2, 3", SC'11; the Random123 library) is instead a pure function
-//
-//     bits = philox(counter, key)
-//
-// a keyed bijection of a 128-bit counter, strong enough that counting 0, 1, 2, ... through it
-// passes BigCrush. There is no state to carry: any element of any stream is computed
-// independently, in ten rounds of integer multiply/xor. That is exactly what a GPU wants. Thread
-// t computes the elements it writes and nothing else, a grid-stride loop needs no coordination,
-// and a kernel can regenerate a dropout mask in the backward pass instead of storing it. Because
-// the function is integer arithmetic, the CPU reference and the CUDA kernel produce the same bits
-// for the same seed, so a test can compare a GPU dropout mask with the CPU one exactly.
-//
-// This header is usable from host C++ and from CUDA device code (every function is
-// GNM_HOST_DEVICE; no std:: containers). See Note [Philox stream layout] for how a seed, a
-// subsequence and an element index map to counter and key.
-//
-//   gnm::PhiloxRng rng(/*seed=*/42);
-//   float u = rng.uniform(7);           // element 7 of stream (seed 42, subsequence 0), in [0, 1)
-//   float z = rng.normal(7, 0.f, 1.f);  // a standard normal draw
+/// \file
+/// Philox4x32-10: the engine's counter-based random number generator, identical on CPU and GPU.
+///
+/// A conventional generator (Mersenne Twister, an LCG) is a state machine: element i exists only
+/// after elements 0..i-1 have been produced, so parallel code must either share the state (a
+/// serialisation point) or carry one state per thread (kilobytes each, seeded carefully so the
+/// streams do not overlap). A counter-based generator (Salmon, Moraes, Dror and Shaw, "Parallel
+/// random numbers: as easy as 1, 2, 3", SC'11; the Random123 library) is instead a pure function
+///
+///     bits = philox(counter, key)
+///
+/// a keyed bijection of a 128-bit counter, strong enough that counting 0, 1, 2, ... through it
+/// passes BigCrush. There is no state to carry: any element of any stream is computed
+/// independently, in ten rounds of integer multiply/xor. That is exactly what a GPU wants. Thread
+/// t computes the elements it writes and nothing else, a grid-stride loop needs no coordination,
+/// and a kernel can regenerate a dropout mask in the backward pass instead of storing it. Because
+/// the function is integer arithmetic, the CPU reference and the CUDA kernel produce the same bits
+/// for the same seed, so a test can compare a GPU dropout mask with the CPU one exactly.
+///
+/// This header is usable from host C++ and from CUDA device code (every function is
+/// GNM_HOST_DEVICE; no std:: containers). See Note [Philox stream layout] for how a seed, a
+/// subsequence and an element index map to counter and key.
+///
+///   gnm::PhiloxRng rng(/*seed=*/42);
+///   float u = rng.uniform(7);           // element 7 of stream (seed 42, subsequence 0), in [0, 1)
+///   float z = rng.normal(7, 0.f, 1.f);  // a standard normal draw
 #pragma once
 
 #include <cmath>

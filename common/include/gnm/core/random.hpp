@@ -1,12 +1,13 @@
-// Host fills from the Philox streams of gnm/core/philox.hpp.
-//
-// fill_uniform(out, seed, lo, hi) writes element i of stream (seed, subsequence) to out[i], so its
-// output equals PhiloxRng(seed, subsequence).uniform(i, lo, hi) element by element, and equals the
-// CUDA fill gnm::cuda::fill_uniform_device bit for bit: the same seed gives the same weights or
-// the same dropout mask on either backend.
-//
-//   std::vector<float> w(fan_in * fan_out);
-//   gnm::fill_uniform(w, /*seed=*/42, -bound, bound);
+/// \file
+/// Host fills from the Philox streams of gnm/core/philox.hpp.
+///
+/// fill_uniform(out, seed, lo, hi) writes element i of stream (seed, subsequence) to out[i], so its
+/// output equals PhiloxRng(seed, subsequence).uniform(i, lo, hi) element by element, and equals the
+/// CUDA fill gnm::cuda::fill_uniform_device bit for bit: the same seed gives the same weights or
+/// the same dropout mask on either backend.
+///
+///   std::vector<float> w(fan_in * fan_out);
+///   gnm::fill_uniform(w, /*seed=*/42, -bound, bound);
 #pragma once
 
 #include <cstdint>

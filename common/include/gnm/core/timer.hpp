@@ -1,4 +1,5 @@
-// Host wall-clock timing and a small statistics helper for repeated measurements.
+/// \file
+/// Host wall-clock timing and a small statistics helper for repeated measurements.
 #pragma once
 
 #include <chrono>

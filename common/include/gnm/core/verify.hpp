@@ -1,9 +1,10 @@
-// Comparing a result against a reference with a tolerance from the error model.
-//
-// Note [Tolerances]: an element passes when |got - ref| <= abs + rel * |ref|. Choose `rel` from the
-// error model of the computation (about eps(dtype) * sqrt(K) for a K-term sum in fp32 with random
-// signs, eps * K in the worst case) and `abs` for the cancellation floor (eps times the magnitude
-// of the terms), never by tuning until green. NaN or Inf where the reference is finite fails.
+/// \file
+/// Comparing a result against a reference with a tolerance from the error model.
+///
+/// Note [Tolerances]: an element passes when |got - ref| <= abs + rel * |ref|. Choose `rel` from the
+/// error model of the computation (about eps(dtype) * sqrt(K) for a K-term sum in fp32 with random
+/// signs, eps * K in the worst case) and `abs` for the cancellation floor (eps times the magnitude
+/// of the terms), never by tuning until green. NaN or Inf where the reference is finite fails.
 #pragma once
 
 #include <cstddef>

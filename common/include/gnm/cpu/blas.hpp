@@ -1,8 +1,10 @@
-// Which BLAS the engine is linked with, and how it is configured.
+/// \file
+/// Which BLAS the engine is linked with, and how it is configured.
 #pragma once
 
 #include <string>
 
+/// CPU kernels: vector and BLAS-like routines, and the BLAS dispatch.
 namespace gnm::cpu {
 
 /// The BLAS library behind the engine's BLAS dispatch.

@@ -1,4 +1,5 @@
-// Level-1 vector kernels on the CPU: the references the GPU versions are checked against.
+/// \file
+/// Level-1 vector kernels on the CPU: the references the GPU versions are checked against.
 #pragma once
 
 #include <span>

@@ -1,7 +1,8 @@
-// Move-only owners of device and page-locked host memory.
-//
-// Raw cudaMalloc/cudaFree pairs live here and nowhere else (STYLE habit 14: unsafe stays small).
-// A buffer of 0 elements makes no CUDA call, so it can be created on a machine without a GPU.
+/// \file
+/// Move-only owners of device and page-locked host memory.
+///
+/// Raw cudaMalloc/cudaFree pairs live here and nowhere else (STYLE habit 14: unsafe stays small).
+/// A buffer of 0 elements makes no CUDA call, so it can be created on a machine without a GPU.
 #pragma once
 
 #include <cuda_runtime_api.h>

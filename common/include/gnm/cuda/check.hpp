@@ -1,12 +1,15 @@
-// GNM_CUDA_CHECK and GNM_CUDA_CHECK_LAUNCH: every CUDA runtime call and every <<<>>> is checked.
-//
-//   GNM_CUDA_CHECK(cudaMemcpy(d_y, h_y, bytes, cudaMemcpyHostToDevice));
-//   saxpy_kernel<<<grid, block, 0, stream>>>(n, a, d_x, d_y);
-//   GNM_CUDA_CHECK_LAUNCH();
-//
-// Both throw gnm::CudaError carrying the cudaError_t, its name and description, the call text and
-// file:line. With GNM_SYNC_LAUNCH=1 in the environment GNM_CUDA_CHECK_LAUNCH() also synchronizes, so
-// an asynchronous fault inside the kernel is reported at its launch (chapter 11 uses this).
+/// \file
+/// GNM_CUDA_CHECK and GNM_CUDA_CHECK_LAUNCH: every CUDA runtime call and every <<<>>> is checked.
+///
+/// \code
+/// GNM_CUDA_CHECK(cudaMemcpy(d_y, h_y, bytes, cudaMemcpyHostToDevice));
+/// saxpy_kernel<<<grid, block, 0, stream>>>(n, a, d_x, d_y);
+/// GNM_CUDA_CHECK_LAUNCH();
+/// \endcode
+///
+/// Both throw gnm::CudaError carrying the cudaError_t, its name and description, the call text and
+/// file:line. With GNM_SYNC_LAUNCH=1 in the environment GNM_CUDA_CHECK_LAUNCH() also synchronizes, so
+/// an asynchronous fault inside the kernel is reported at its launch (chapter 11 uses this).
 #pragma once
 
 #include <cuda_runtime_api.h>

@@ -1,14 +1,16 @@
-// Device query that never crashes: on a machine without a driver it reports 0 devices and why.
-//
-// cudaGetDeviceCount() returns an error there (35, cudaErrorInsufficientDriver) rather than a count
-// of 0, so the code is checked, not just the count. This header needs no CUDA headers and works in
-// the CPU-only build too, where it reports that CUDA was not compiled in.
+/// \file
+/// Device query that never crashes: on a machine without a driver it reports 0 devices and why.
+///
+/// cudaGetDeviceCount() returns an error there (35, cudaErrorInsufficientDriver) rather than a count
+/// of 0, so the code is checked, not just the count. This header needs no CUDA headers and works in
+/// the CPU-only build too, where it reports that CUDA was not compiled in.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <vector>
 
+/// CUDA: device query, checked runtime calls, RAII owners of device resources, kernels.
 namespace gnm::cuda {
 
 /// What one CUDA device is, as reported by cudaGetDeviceProperties.

@@ -1,11 +1,12 @@
-// Device fills from the Philox streams of gnm/core/philox.hpp.
-//
-// Each function writes element i of stream (seed, subsequence) to d_out[i], exactly as the host
-// fills of gnm/core/random.hpp do: fill_uniform_device and fill_bits_device match the CPU bit for
-// bit, fill_normal_device within a few ulps (logf/sinf/cosf differ between libraries).
-//
-//   gnm::cuda::DeviceBuffer<float> d_w(n);
-//   gnm::cuda::fill_uniform_device(d_w.data(), n, /*seed=*/42, -bound, bound, stream);
+/// \file
+/// Device fills from the Philox streams of gnm/core/philox.hpp.
+///
+/// Each function writes element i of stream (seed, subsequence) to d_out[i], exactly as the host
+/// fills of gnm/core/random.hpp do: fill_uniform_device and fill_bits_device match the CPU bit for
+/// bit, fill_normal_device within a few ulps (logf/sinf/cosf differ between libraries).
+///
+///   gnm::cuda::DeviceBuffer<float> d_w(n);
+///   gnm::cuda::fill_uniform_device(d_w.data(), n, /*seed=*/42, -bound, bound, stream);
 #pragma once
 
 #include <cuda_runtime_api.h>

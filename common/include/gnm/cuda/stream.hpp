@@ -1,4 +1,5 @@
-// Move-only RAII owners of CUDA streams and events, and a CUDA-event timer.
+/// \file
+/// Move-only RAII owners of CUDA streams and events, and a CUDA-event timer.
 #pragma once
 
 #include <cuda_runtime_api.h>

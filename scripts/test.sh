@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it (.ci/run calls this):
+#   set-up → exercises/ freshness → build (warnings are errors) → every test except the learner's
+#   (solutions, stub check, engine, programs, GPU tests that skip without a GPU) → the CPU-only
+#   build with ASan+UBSan and its tests → the book render (zero Doxygen warnings).
+# Ends with one line "test.sh: N passed, N failed, N skipped".
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$GNM_ROOT"
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+step() { printf '\n==> %s\n' "$*"; }
+
+step "set-up"
+bash scripts/setup.sh
+
+step "exercises/ is what scripts/make_exercises.py generates from solutions/"
+python3 scripts/make_exercises.py --check
+python3 -m unittest discover -s scripts/tests -q
+
+step "build (preset default, warnings as errors)"
+cmake --preset default -DGNM_WERROR=ON >/dev/null
+cmake --build --preset default -j "$GNM_JOBS"
+
+step "tests (all but the learner's: ctest -LE exercise)"
+ctest --preset default --output-junit "$results/default.xml" || true
+
+step "CPU-only build with AddressSanitizer + UBSan, and its tests"
+cmake --preset asan -DGNM_WERROR=ON >/dev/null
+cmake --build --preset asan -j "$GNM_JOBS"
+ctest --preset asan --output-junit "$results/asan.xml" || true
+
+step "book (Doxygen, warnings are errors)"
+cmake --build --preset default --target book
+
+python3 scripts/ctest_summary.py "$results"/*.xml
