@@ -134,3 +134,18 @@ function(gnm_add_exercises chapter)
     endforeach()
   endforeach()
 endfunction()
+
+# gnm_add_cli_test(<program> <name> <regex> <args...>)
+#
+# Registers `chNN/cli/<name>`: runs <program> with <args> and passes when it exits non-zero AND its
+# output matches <regex> — bad input must give one clear message, never a crash or a silent zero.
+function(gnm_add_cli_test program name regex)
+  if(NOT GNM_BUILD_TESTS)
+    return()
+  endif()
+  string(REGEX MATCH "^ch[0-9][0-9]" chapter "${program}")
+  add_test(NAME ${chapter}/cli/${name}
+           COMMAND ${CMAKE_COMMAND} "-DPROGRAM=$<TARGET_FILE:${program}>" "-DARGS=${ARGN}"
+                   "-DREGEX=${regex}" -P "${PROJECT_SOURCE_DIR}/cmake/expect_failure.cmake")
+  set_tests_properties(${chapter}/cli/${name} PROPERTIES LABELS program)
+endfunction()

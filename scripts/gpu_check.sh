@@ -37,8 +37,8 @@ if [[ -d .deps/root/usr ]]; then
                "-DCLI11_DIR=$deps/share/cmake/CLI11")
   export LD_LIBRARY_PATH="$deps/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
-# Build for the GPU that is here (sm_90 on H100/H200), plus PTX.
-cmake_args+=(-DCMAKE_CUDA_ARCHITECTURES=native)
+# Build for the GPU that is here (sm_90 on H100/H200); GNM_CUDA_ARCH overrides.
+cmake_args+=("-DCMAKE_CUDA_ARCHITECTURES=${GNM_CUDA_ARCH:-native}")
 if ! cmake "${cmake_args[@]}" >"$work/configure.log" 2>&1; then
   cat "$work/configure.log" >&2
   echo "gpu_check.sh: configure failed; if GTest/CLI11 are missing, run scripts/fetch_gpu_deps.sh" \
