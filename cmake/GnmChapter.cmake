@@ -1,20 +1,21 @@
 # gnm_add_chapter() and gnm_add_exercises(): one place that knows how chapters and exercises build.
 include_guard(GLOBAL)
 
-# gnm_add_chapter(<target> <main source> [SOURCES ...] [EXERCISES chNN] [SMOKE_ARGS ...])
+# gnm_add_chapter(<target> <main source> [SOURCES ...] [EXERCISES chNN] [LIBRARIES ...]
+#                 [SMOKE_ARGS ...])
 #
 # Builds the chapter program <target> (e.g. ch00_hello_gpu) from its directory. .cu sources are
 # dropped in a CPU-only build. EXERCISES links the chapter's exercise library: the solutions by
 # default, your exercises/ code with -DGNM_LEARNER=ON. SMOKE_ARGS registers `chNN/program`, a test
 # that runs the program with these arguments and expects "Verification: PASSED".
 function(gnm_add_chapter target main)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "EXERCISES" "SOURCES;SMOKE_ARGS")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "EXERCISES" "SOURCES;LIBRARIES;SMOKE_ARGS")
   set(sources ${main} ${arg_SOURCES})
   if(NOT GNM_HAVE_CUDA)
     list(FILTER sources EXCLUDE REGEX "\\.cu$")
   endif()
   add_executable(${target} ${sources})
-  target_link_libraries(${target} PRIVATE gnm CLI11::CLI11)
+  target_link_libraries(${target} PRIVATE gnm CLI11::CLI11 ${arg_LIBRARIES})
   gnm_set_warnings(${target})
   if(arg_EXERCISES)
     if(GNM_LEARNER)
@@ -148,4 +149,30 @@ function(gnm_add_cli_test program name regex)
            COMMAND ${CMAKE_COMMAND} "-DPROGRAM=$<TARGET_FILE:${program}>" "-DARGS=${ARGN}"
                    "-DREGEX=${regex}" -P "${PROJECT_SOURCE_DIR}/cmake/expect_failure.cmake")
   set_tests_properties(${chapter}/cli/${name} PROPERTIES LABELS program)
+endfunction()
+
+# gnm_add_benchmark(<target> <sources...> [EXERCISES chNN])
+#
+# A Google Benchmark program of a chapter (not a test: tests never assert on time). Built only
+# when Google Benchmark is found; EXERCISES links the chapter's solutions (or the learner's code).
+function(gnm_add_benchmark target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXERCISES" "")
+  if(NOT GNM_HAVE_BENCHMARK)
+    return()
+  endif()
+  set(sources ${arg_UNPARSED_ARGUMENTS})
+  if(NOT GNM_HAVE_CUDA)
+    list(FILTER sources EXCLUDE REGEX "\\.cu$")
+  endif()
+  add_executable(${target} ${sources})
+  target_link_libraries(${target} PRIVATE gnm benchmark::benchmark)
+  gnm_set_warnings(${target})
+  if(arg_EXERCISES)
+    if(GNM_LEARNER)
+      target_link_libraries(${target} PRIVATE gnm_${arg_EXERCISES}_exercise)
+    else()
+      target_link_libraries(${target} PRIVATE gnm_${arg_EXERCISES}_solution)
+    endif()
+  endif()
+  set_property(GLOBAL APPEND PROPERTY GNM_EXECUTABLES ${target})
 endfunction()

@@ -13,6 +13,22 @@ else()
   message(STATUS "gnm: OpenBLAS not found (Debian: libopenblas-dev); BLAS comparisons are off")
 endif()
 
+# LAPACKE (Debian: liblapacke-dev), for chapter 2.4's least-squares fit and linear solve.
+# gnm_lapacke is an interface target defining GNM_HAVE_LAPACKE=1 when found, 0 otherwise.
+find_path(GNM_LAPACKE_INCLUDE_DIR lapacke.h)
+find_library(GNM_LAPACKE_LIBRARY lapacke)
+add_library(gnm_lapacke INTERFACE)
+if(GNM_LAPACKE_INCLUDE_DIR AND GNM_LAPACKE_LIBRARY AND GNM_HAVE_OPENBLAS)
+  set(GNM_HAVE_LAPACKE ON)
+  target_include_directories(gnm_lapacke INTERFACE "${GNM_LAPACKE_INCLUDE_DIR}")
+  target_link_libraries(gnm_lapacke INTERFACE "${GNM_LAPACKE_LIBRARY}")
+  target_compile_definitions(gnm_lapacke INTERFACE GNM_HAVE_LAPACKE=1)
+else()
+  set(GNM_HAVE_LAPACKE OFF)
+  target_compile_definitions(gnm_lapacke INTERFACE GNM_HAVE_LAPACKE=0)
+  message(STATUS "gnm: LAPACKE not found (Debian: liblapacke-dev); chapter 2.4's LAPACK part is off")
+endif()
+
 find_package(CLI11 CONFIG REQUIRED)  # Debian: libcli11-dev; header-only
 find_package(Threads REQUIRED)
 
@@ -35,6 +51,6 @@ find_package(Python3 COMPONENTS Interpreter REQUIRED)  # scripts/make_exercises.
 
 function(gnm_print_summary)
   message(STATUS "gnm: CUDA ${GNM_HAVE_CUDA} (architectures: ${CMAKE_CUDA_ARCHITECTURES}), "
-                 "OpenBLAS ${GNM_HAVE_OPENBLAS}, benchmarks ${GNM_HAVE_BENCHMARK}, "
+                 "OpenBLAS ${GNM_HAVE_OPENBLAS}, LAPACKE ${GNM_HAVE_LAPACKE}, benchmarks ${GNM_HAVE_BENCHMARK}, "
                  "learner mode ${GNM_LEARNER}, sanitizers '${GNM_SANITIZE}'")
 endfunction()

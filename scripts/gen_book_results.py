@@ -8,6 +8,9 @@ Every chapter program that measures something can write a JSON file (--json) of 
    "backend": "cpu (1 thread)", "parameters": {"n": 16777216},
    "figures": {"saxpy_gbps": 30.2, ...}, "verified": true}
 
+A result may also carry "tables": {"<title>": {"rows": [{"column": value, ...}, ...]}}, rendered as
+one table per title under the run. Google Benchmark's own JSON (--benchmark_out) is understood
+too: its "benchmarks" become a table, with the run's context (host, CPUs, date).
 scripts/gpu_check.sh bundles several of them as {"kind": "gpu_check", ..., "results": [...]}.
 The page gets one section per program, {#results_<program>}, with one row per result file, so a
 chapter page links its measurements with \\ref results_ch00_hello_gpu. Tables in the book are
@@ -33,6 +36,8 @@ def load(path: Path) -> list[dict]:
         raise ResultError(f"{path}: not a readable JSON file: {e}") from e
     if not isinstance(data, dict):
         raise ResultError(f"{path}: expected a JSON object at the top level")
+    if "benchmarks" in data and "context" in data:
+        return [from_google_benchmark(data, path)]
     runs = data.get("results") if data.get("kind") == "gpu_check" else [data]
     if not isinstance(runs, list):
         raise ResultError(f"{path}: 'results' must be a list")
@@ -51,6 +56,34 @@ def load(path: Path) -> list[dict]:
         run["_file"] = path.name
         out.append(run)
     return out
+
+
+def from_google_benchmark(data: dict, path: Path) -> dict:
+    """Google Benchmark JSON → one result whose table has a row per benchmark."""
+    ctx = data["context"]
+    if not isinstance(data["benchmarks"], list):
+        raise ResultError(f"{path}: 'benchmarks' must be a list")
+    rows = []
+    skip = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
+            "family_index", "per_family_instance_index", "aggregate_name", "aggregate_unit",
+            "iterations", "cpu_time", "time_unit", "label", "error_occurred", "error_message"}
+    for b in data["benchmarks"]:
+        if not isinstance(b, dict) or "name" not in b:
+            raise ResultError(f"{path}: a benchmark entry lacks 'name'")
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        row = {"benchmark": b["name"], f"time ({b.get('time_unit', 'ns')})": b.get("real_time")}
+        row.update({k: v for k, v in b.items() if k not in skip and k != "real_time"
+                    and isinstance(v, (int, float))})
+        rows.append(row)
+    program = Path(str(ctx.get("executable", path.stem))).name
+    caches = ", ".join(f"L{c.get('level')} {c.get('size', 0) // 1024} KiB"
+                       for c in ctx.get("caches", []) if c.get("type") != "Instruction")
+    return {"program": program, "date": str(ctx.get("date", "")),
+            "machine": {"cpu": f"{ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz"
+                               + (f" ({caches})" if caches else ""), "gpu": "none"},
+            "backend": "Google Benchmark", "figures": {},
+            "tables": {"benchmarks": {"rows": rows}}, "_file": path.name}
 
 
 def fmt(v) -> str:
@@ -95,7 +128,62 @@ def render(runs: list[dict]) -> str:
                      fmt(r.get("verified", "")), f"`{r['_file']}`"]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+        for r in rows:
+            for title, table in (r.get("tables") or {}).items():
+                lines += render_table(f"{title} ({r['date'][:10]}, `{r['_file']}`)", table)
     return "\n".join(lines) + "\n"
+
+
+def cell(v) -> str:
+    if isinstance(v, list):
+        return "×".join(fmt(x) for x in v)
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={fmt(x)}" for k, x in v.items())
+    return fmt(v)
+
+
+def is_scalar(v) -> bool:
+    return not isinstance(v, (dict, list)) or (
+        isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v))
+
+
+def table_lines(title: str, rows: list[dict]) -> list[str]:
+    columns = []
+    for r in rows:
+        for k in r:
+            if k not in columns:
+                columns.append(k)
+    out = [f"### {title}", ""]
+    if not rows:
+        return out + ["(no rows)", ""]
+    out.append("| " + " | ".join(columns) + " |")
+    out.append("|" + "---|" * len(columns))
+    for r in rows:
+        out.append("| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |")
+    return out + [""]
+
+
+def render_table(title: str, table) -> list[str]:
+    """Renders a table value: a list of row objects; or an object whose scalar fields form one
+    row, whose "rows" list is the table, and whose other object or list fields are sub-tables."""
+    if isinstance(table, list):
+        if not all(isinstance(r, dict) for r in table):
+            raise ResultError(f"table '{title}': a list must hold row objects")
+        return table_lines(title, [{k: v for k, v in r.items() if is_scalar(v)} for r in table])
+    if not isinstance(table, dict):
+        raise ResultError(f"table '{title}': expected an object or a list of rows")
+    out = []
+    scalars = {k: v for k, v in table.items() if is_scalar(v)}
+    if "rows" in table:
+        out += render_table(title, table["rows"])
+        if scalars:
+            out += table_lines(f"{title}: summary", [scalars])
+    elif scalars:
+        out += table_lines(title, [scalars])
+    for k, v in table.items():
+        if k != "rows" and not is_scalar(v):
+            out += render_table(f"{title}: {k}", v)
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -108,7 +196,11 @@ def main(argv: list[str]) -> int:
     except ResultError as e:
         print(f"gen_book_results: {e}", file=sys.stderr)
         return 1
-    text = render(runs)
+    try:
+        text = render(runs)
+    except ResultError as e:
+        print(f"gen_book_results: {e}", file=sys.stderr)
+        return 1
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists() or out.read_text(encoding="utf-8") != text:
         tmp = out.with_suffix(".tmp")
