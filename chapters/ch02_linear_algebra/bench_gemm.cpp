@@ -1,0 +1,219 @@
+// ch02_bench: the GEMM ladder, the engine's sgemm and OpenBLAS in one run, on the same data.
+//
+//   cmake --build build --target ch02_bench
+//   OPENBLAS_NUM_THREADS=1 taskset -c 0,1 build/chapters/ch02_linear_algebra/ch02_bench
+//   build/chapters/ch02_linear_algebra/ch02_bench --benchmark_filter='/1024'   # one size
+//
+// Square C (n×n) = A (n×n) · B (n×n) for n = 256, 512, 1024, 2048. Counters:
+//   GFLOP/s   2·n³ per iteration over wall time
+//   %peak     percent of this machine's AVX2 FMA peak for the threads used, measured at start-up
+//             with the same kind of FMA loop as chapter 1 (fma_peak_per_core_gflops in the context)
+// For each size the order is: ladder v1…v5, then engine and OpenBLAS alternating (1 thread, then
+// 2), so that both see the same state of a noisy machine. All benchmarks use real time.
+//
+// v1 sgemm_naive and sgemm_jki are skipped above 1024: at 2048 one call takes minutes (their inner
+// loops stride through memory, ~0.1–1 GFLOP/s), which says nothing new.
+//
+// OpenBLAS picks its kernels for the CPU at run time (DYNAMIC_ARCH). On an AVX-512 machine it uses
+// 512-bit kernels, which the engine (AVX2 only, to run on every x86-64-v3 CPU) cannot match; run
+// with OPENBLAS_CORETYPE=Haswell to compare against OpenBLAS's own AVX2 kernel as well.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gemm_ladder.hpp"
+#include "gnm/core/aligned_buffer.hpp"
+#include "gnm/core/random.hpp"
+#include "gnm/core/thread_pool.hpp"
+#include "gnm/cpu/gemm.hpp"
+
+#if GNM_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+using Index = std::int64_t;
+
+// One set of operands per size, shared by every benchmark of that size.
+struct Operands {
+  gnm::AlignedBuffer<float> a, b, c;
+  explicit Operands(Index n)
+      : a(static_cast<std::size_t>(n * n)), b(static_cast<std::size_t>(n * n)),
+        c(static_cast<std::size_t>(n * n)) {
+    gnm::fill_uniform(a.span(), 1, -1.0f, 1.0f);
+    gnm::fill_uniform(b.span(), 2, -1.0f, 1.0f);
+    std::fill(c.begin(), c.end(), 0.0f);
+  }
+};
+
+Operands& operands(Index n) {
+  static std::map<Index, std::unique_ptr<Operands>> cache;
+  auto& slot = cache[n];
+  if (!slot) slot = std::make_unique<Operands>(n);
+  return *slot;
+}
+
+gnm::ThreadPool& pool(int threads) {
+  static gnm::ThreadPool one(1), two(2);
+  return threads == 1 ? one : two;
+}
+
+// FLOP/s of one core running independent FMAs: 12 chains of 8-wide FMAs hide the latency
+// (4 cycles × 2 ports = 8 needed). Best of several short runs.
+double measure_fma_peak_per_core() {
+#if defined(__AVX2__) && defined(__FMA__)
+  double best = 0.0;
+  for (int rep = 0; rep < 5; ++rep) {
+    __m256 acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(1.0f + 0.001f * float(i));
+    const __m256 m = _mm256_set1_ps(0.9999f), c = _mm256_set1_ps(1e-4f);
+    constexpr long kIters = 20'000'000;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long it = 0; it < kIters; ++it) {
+#pragma GCC unroll 12
+      for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], m, c);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    float sink = 0.0f;
+    for (const __m256 v : acc) sink += _mm256_cvtss_f32(v);
+    benchmark::DoNotOptimize(sink);
+    best = std::max(best, double(kIters) * 12.0 * 16.0 / s);
+  }
+  return best;
+#else
+  return 0.0;  // no AVX2: no meaningful peak to compare with
+#endif
+}
+
+double peak_per_core() {
+  static const double peak = measure_fma_peak_per_core();
+  return peak;
+}
+
+// Wall-clock seconds of the timed loop, measured around it (so the counters are plain numbers,
+// not Google Benchmark rates, which print as "…/s").
+class LoopTimer {
+ public:
+  LoopTimer() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+void set_counters(benchmark::State& state, const LoopTimer& timer, Index n, int threads) {
+  const double flops = 2.0 * double(n) * double(n) * double(n) * double(state.iterations());
+  const double rate = flops / timer.seconds();
+  state.counters["GFLOP/s"] = rate * 1e-9;
+  if (peak_per_core() > 0.0) state.counters["%peak"] = 100.0 * rate / (peak_per_core() * threads);
+}
+
+using Ladder = void (*)(Index, Index, Index, const float*, Index, const float*, Index, float*,
+                        Index);
+
+void BM_ladder(benchmark::State& state, Ladder fn) {
+  const Index n = state.range(0);
+  Operands& op = operands(n);
+  const LoopTimer timer;
+  for (auto _ : state) {
+    fn(n, n, n, op.a.data(), n, op.b.data(), n, op.c.data(), n);  // C += A·B
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, n, 1);
+}
+
+void BM_ladder_threaded(benchmark::State& state) {
+  const Index n = state.range(0);
+  Operands& op = operands(n);
+  const LoopTimer timer;
+  for (auto _ : state) {
+    gnm::ch02::sgemm_threaded(n, n, n, op.a.data(), n, op.b.data(), n, op.c.data(), n, pool(2));
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, n, 2);
+}
+
+void BM_engine(benchmark::State& state, int threads) {
+  const Index n = state.range(0);
+  Operands& op = operands(n);
+  using gnm::cpu::Transpose;
+  const LoopTimer timer;
+  for (auto _ : state) {
+    gnm::cpu::sgemm_engine(Transpose::No, Transpose::No, n, n, n, 1.0f, op.a.data(), n,
+                           op.b.data(), n, 0.0f, op.c.data(), n, &pool(threads));
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, n, threads);
+}
+
+#if GNM_HAVE_OPENBLAS
+void BM_openblas(benchmark::State& state, int threads) {
+  const Index n = state.range(0);
+  Operands& op = operands(n);
+  openblas_set_num_threads(threads);
+  const auto m = static_cast<blasint>(n);
+  const LoopTimer timer;
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, op.a.data(), m,
+                op.b.data(), m, 0.0f, op.c.data(), m);
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, timer, n, threads);
+}
+#endif
+
+void register_all() {
+  for (Index n : {256, 512, 1024, 2048}) {
+    auto add = [&](const std::string& name, auto&& fn) {
+      benchmark::RegisterBenchmark(name.c_str(), fn)->Arg(n)->UseRealTime()->Unit(
+          benchmark::kMillisecond);
+    };
+    if (n <= 1024) {
+      add("ladder_v1_naive", [](benchmark::State& s) { BM_ladder(s, gnm::ch02::sgemm_naive); });
+      add("ladder_jki", [](benchmark::State& s) { BM_ladder(s, gnm::ch02::sgemm_jki); });
+    }
+    add("ladder_v2_ikj", [](benchmark::State& s) { BM_ladder(s, gnm::ch02::sgemm_ikj); });
+    add("ladder_v3_blocked", [](benchmark::State& s) { BM_ladder(s, gnm::ch02::sgemm_blocked); });
+    add("ladder_v4_packed", [](benchmark::State& s) { BM_ladder(s, gnm::ch02::sgemm_packed); });
+    add("ladder_v5_threaded/threads:2", BM_ladder_threaded);
+    for (int threads : {1, 2}) {
+      const std::string t = "/threads:" + std::to_string(threads);
+      add("engine_sgemm" + t, [threads](benchmark::State& s) { BM_engine(s, threads); });
+#if GNM_HAVE_OPENBLAS
+      add("openblas_sgemm" + t, [threads](benchmark::State& s) { BM_openblas(s, threads); });
+#endif
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const auto cfg = gnm::cpu::sgemm_config();
+  benchmark::AddCustomContext("engine_kernel", std::string(cfg.kernel) + " " +
+                                                   std::to_string(cfg.mr) + "x" +
+                                                   std::to_string(cfg.nr));
+  benchmark::AddCustomContext("fma_peak_per_core_gflops", std::to_string(peak_per_core() * 1e-9));
+#if GNM_HAVE_OPENBLAS
+  benchmark::AddCustomContext("openblas_core", openblas_get_corename());
+#endif
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

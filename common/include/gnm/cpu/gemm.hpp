@@ -1,0 +1,85 @@
+/// \file
+/// The engine's single-precision GEMM on the CPU and its BLAS dispatch.
+///
+/// gnm::cpu::sgemm computes C = alpha · op(A) · op(B) + beta · C for row-major matrices, like
+/// `cblas_sgemm(CblasRowMajor, …)`. The engine's own kernel is built the BLIS/GotoBLAS way
+/// (chapter 2): panels of A and B are packed into contiguous, aligned buffers sized for the caches,
+/// and an AVX2/FMA register micro-kernel computes 6×16 tiles of C from them; the macro-tile loops
+/// are split over a gnm::ThreadPool. `GNM_BLAS=openblas` (or set_blas_backend()) sends the same
+/// calls to OpenBLAS instead, so a whole model can be run on either and compared.
+///
+/// \code
+/// // C (M×N) = A (M×K) · Bᵀ where B is stored N×K, as in a Linear layer's y = x · Wᵀ.
+/// gnm::cpu::sgemm(Transpose::No, Transpose::Yes, M, N, K, 1.0f, x, K, w, K, 0.0f, y, N);
+/// \endcode
+#pragma once
+
+#include <cstdint>
+
+#include "gnm/core/thread_pool.hpp"
+
+namespace gnm::cpu {
+
+/// Whether a GEMM operand is used as stored (No) or transposed (Yes).
+enum class Transpose { No, Yes };
+
+/// Single-precision GEMM on row-major matrices: C = alpha · op(A) · op(B) + beta · C.
+///
+/// - op(A) is M×K: A is stored M×K (row stride `lda` ≥ K) when `ta` is No, K×M (`lda` ≥ M) when
+///   Yes. Likewise op(B) is K×N: B is stored K×N (`ldb` ≥ N) or N×K (`ldb` ≥ K). C is M×N with
+///   `ldc` ≥ N. Every leading dimension is also at least 1, as in BLAS.
+/// - M, N or K may be 0. K == 0 or alpha == 0 gives C = beta · C without reading A or B.
+/// - beta == 0 overwrites C without reading it (NaN or garbage in C does not propagate), as BLAS.
+/// - C must not overlap A or B. Elements of C beyond column N (the `ldc` padding) are untouched.
+/// - `pool` runs the macro-tile loops; nullptr uses gnm::default_thread_pool(). Called from inside
+///   a job of `pool`, sgemm runs on the calling thread alone. The OpenBLAS backend ignores `pool`
+///   (OpenBLAS has its own threads; OPENBLAS_NUM_THREADS sets them).
+///
+/// Throws gnm::ShapeError naming the values when a dimension is negative or a leading dimension
+/// is too small, and gnm::Error when a pointer needed for a non-empty product is null.
+///
+/// Accuracy: each element is a K-term fp32 dot product accumulated with FMAs in blocks of KC
+/// terms, so |error| ≤ ~K · eps · Σ_k |a_ik · b_kj| in the worst case and ~√K · eps typically.
+void sgemm(Transpose ta, Transpose tb, std::int64_t M, std::int64_t N, std::int64_t K,
+           float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
+           float beta, float* C, std::int64_t ldc, ThreadPool* pool = nullptr);
+
+/// The engine's own GEMM, whatever blas_backend() says (same contract as sgemm()). Benchmarks and
+/// tests call it to compare the engine with OpenBLAS inside one process.
+void sgemm_engine(Transpose ta, Transpose tb, std::int64_t M, std::int64_t N, std::int64_t K,
+                  float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
+                  float beta, float* C, std::int64_t ldc, ThreadPool* pool = nullptr);
+
+/// Which implementation sgemm() runs.
+enum class Backend {
+  Engine,    ///< The engine's packed AVX2/FMA kernel (always available).
+  OpenBlas,  ///< cblas_sgemm from OpenBLAS (only in builds with GNM_HAVE_OPENBLAS).
+};
+
+/// The backend sgemm() uses now. The first call reads the environment variable `GNM_BLAS`
+/// (`engine` or `openblas`; unset or empty means engine) and throws gnm::Error naming the value
+/// when it is anything else, or gnm::NotImplemented when it asks for OpenBLAS in a build without it.
+Backend blas_backend();
+
+/// Selects the backend for every later sgemm() call in the process (thread-safe); overrides
+/// `GNM_BLAS`. Throws gnm::NotImplemented for Backend::OpenBlas in a build without OpenBLAS.
+void set_blas_backend(Backend backend);
+
+/// Parses a `GNM_BLAS` value: "engine" or "openblas" (lower case). Throws gnm::Error naming the
+/// text otherwise. Exposed so that tests can check the messages without changing the environment.
+Backend parse_blas_backend(const char* text);
+
+/// The engine kernel's tile and cache-block sizes, for the book and for benchmarks to print.
+struct GemmConfig {
+  std::int64_t mr = 0;      ///< Rows of the register tile of C (micro-kernel).
+  std::int64_t nr = 0;      ///< Columns of the register tile of C.
+  std::int64_t mc = 0;      ///< Largest block of rows of A packed at once (lives in L2).
+  std::int64_t kc = 0;      ///< Depth of the packed panels (a KC×NR panel of B lives in L1).
+  std::int64_t nc = 0;      ///< Largest block of columns of B packed at once (lives in L3).
+  const char* kernel = "";  ///< "avx2-fma" or "portable" (no AVX2/FMA at compile time).
+};
+
+/// Reports the engine kernel's configuration (never throws).
+GemmConfig sgemm_config();
+
+}  // namespace gnm::cpu
