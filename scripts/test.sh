@@ -2,7 +2,8 @@
 # The whole check, as CI runs it (.ci/run calls this):
 #   set-up → exercises/ freshness → build (warnings are errors) → every test except the learner's
 #   (solutions, stub check, engine, programs, GPU tests that skip without a GPU) → the CPU-only
-#   build with ASan+UBSan and its tests → the book render (zero Doxygen warnings).
+#   build with ASan+UBSan and its tests → the concurrency tests under TSan → the book render
+#   (zero Doxygen warnings).
 # Ends with one line "test.sh: N passed, N failed, N skipped".
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -30,6 +31,11 @@ step "CPU-only build with AddressSanitizer + UBSan, and its tests"
 cmake --preset asan -DGNM_WERROR=ON >/dev/null
 cmake --build --preset asan -j "$GNM_JOBS"
 ctest --preset asan --output-junit "$results/asan.xml" || true
+
+step "ThreadSanitizer: the thread pool and the multithreaded GEMM (preset tsan)"
+cmake --preset tsan -DGNM_WERROR=ON >/dev/null
+cmake --build --preset tsan -j "$GNM_JOBS" --target gnm_engine_tests
+ctest --preset tsan -R 'engine/(ThreadPool|Sgemm)\.' --output-junit "$results/tsan.xml" || true
 
 step "book (Doxygen, warnings are errors)"
 cmake --build --preset default --target book

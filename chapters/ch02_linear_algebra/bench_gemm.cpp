@@ -6,17 +6,21 @@
 //
 // Square C (n×n) = A (n×n) · B (n×n) for n = 256, 512, 1024, 2048. Counters:
 //   GFLOP/s   2·n³ per iteration over wall time
-//   %peak     percent of this machine's AVX2 FMA peak for the threads used, measured at start-up
-//             with the same kind of FMA loop as chapter 1 (fma_peak_per_core_gflops in the context)
-// For each size the order is: ladder v1…v5, then engine and OpenBLAS alternating (1 thread, then
-// 2), so that both see the same state of a noisy machine. All benchmarks use real time.
+//   %peak     percent of this machine's FMA peak for the threads used, measured at start-up with
+//             the same kind of FMA loop as chapter 1: the AVX2 peak (fma_peak_per_core_gflops in
+//             the context) for the ladder and engine_avx2, the AVX-512 peak
+//             (fma512_peak_per_core_gflops) for engine_avx512 and, on AVX-512 CPUs, OpenBLAS
+// For each size the order is: ladder v1…v5, then for 1 thread and then 2: engine_avx512 (only on
+// CPUs with AVX-512), engine_avx2 and OpenBLAS, one after the other, so that all see the same
+// state of a noisy machine. All benchmarks use real time. engine_avx512 / engine_avx2 force the
+// engine's micro-kernel with gnm::cpu::set_cpu_kernel (GNM_CPU_KERNEL for whole programs).
 //
 // v1 sgemm_naive and sgemm_jki are skipped above 1024: at 2048 one call takes minutes (their inner
 // loops stride through memory, ~0.1–1 GFLOP/s), which says nothing new.
 //
-// OpenBLAS picks its kernels for the CPU at run time (DYNAMIC_ARCH). On an AVX-512 machine it uses
-// 512-bit kernels, which the engine (AVX2 only, to run on every x86-64-v3 CPU) cannot match; run
-// with OPENBLAS_CORETYPE=Haswell to compare against OpenBLAS's own AVX2 kernel as well.
+// OpenBLAS picks its kernels for the CPU when the library loads (DYNAMIC_ARCH): SkylakeX
+// (AVX-512) kernels on AVX-512 machines. It cannot be switched in-process; run the whole benchmark
+// again with OPENBLAS_CORETYPE=Haswell to compare engine_avx2 with OpenBLAS's own AVX2 kernels.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -96,10 +100,56 @@ double measure_fma_peak_per_core() {
 #endif
 }
 
+#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__)
+// The same loop with 16-wide zmm FMAs (24 chains: latency 4 × 2 ports = 8 needed, and the
+// wider registers allow more). Compiled for AVX-512 in this one function only and called only
+// when gnm::cpu::cpu_kernel_supported(Avx512) says the CPU and OS support it.
+__attribute__((target("avx512f"))) double measure_fma512_peak_per_core() {
+  double best = 0.0;
+  for (int rep = 0; rep < 5; ++rep) {
+    __m512 acc[24];
+    for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps(1.0f + 0.001f * float(i));
+    const __m512 m = _mm512_set1_ps(0.9999f), c = _mm512_set1_ps(1e-4f);
+    constexpr long kIters = 10'000'000;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long it = 0; it < kIters; ++it) {
+#pragma GCC unroll 24
+      for (int i = 0; i < 24; ++i) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    float sink = 0.0f;
+    alignas(64) float lanes[16];
+    for (const __m512 v : acc) {
+      _mm512_store_ps(lanes, v);
+      sink += lanes[0];
+    }
+    benchmark::DoNotOptimize(sink);
+    best = std::max(best, double(kIters) * 24.0 * 32.0 / s);
+  }
+  return best;
+}
+#endif
+
 double peak_per_core() {
   static const double peak = measure_fma_peak_per_core();
   return peak;
 }
+
+// 0 when the CPU has no AVX-512.
+double peak512_per_core() {
+  static const double peak = [] {
+#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__)
+    if (gnm::cpu::cpu_kernel_supported(gnm::cpu::CpuKernel::Avx512)) {
+      return measure_fma512_peak_per_core();
+    }
+#endif
+    return 0.0;
+  }();
+  return peak;
+}
+
+// The peak that OpenBLAS's kernels (chosen for this CPU) can reach.
+double best_peak_per_core() { return std::max(peak_per_core(), peak512_per_core()); }
 
 // Wall-clock seconds of the timed loop, measured around it (so the counters are plain numbers,
 // not Google Benchmark rates, which print as "…/s").
@@ -114,11 +164,12 @@ class LoopTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
-void set_counters(benchmark::State& state, const LoopTimer& timer, Index n, int threads) {
+void set_counters(benchmark::State& state, const LoopTimer& timer, Index n, int threads,
+                  double peak = peak_per_core()) {
   const double flops = 2.0 * double(n) * double(n) * double(n) * double(state.iterations());
   const double rate = flops / timer.seconds();
   state.counters["GFLOP/s"] = rate * 1e-9;
-  if (peak_per_core() > 0.0) state.counters["%peak"] = 100.0 * rate / (peak_per_core() * threads);
+  if (peak > 0.0) state.counters["%peak"] = 100.0 * rate / (peak * threads);
 }
 
 using Ladder = void (*)(Index, Index, Index, const float*, Index, const float*, Index, float*,
@@ -146,17 +197,21 @@ void BM_ladder_threaded(benchmark::State& state) {
   set_counters(state, timer, n, 2);
 }
 
-void BM_engine(benchmark::State& state, int threads) {
+void BM_engine(benchmark::State& state, gnm::cpu::CpuKernel kernel, int threads) {
   const Index n = state.range(0);
   Operands& op = operands(n);
   using gnm::cpu::Transpose;
+  const gnm::cpu::CpuKernel saved = gnm::cpu::cpu_kernel();
+  gnm::cpu::set_cpu_kernel(kernel);
   const LoopTimer timer;
   for (auto _ : state) {
     gnm::cpu::sgemm_engine(Transpose::No, Transpose::No, n, n, n, 1.0f, op.a.data(), n,
                            op.b.data(), n, 0.0f, op.c.data(), n, &pool(threads));
     benchmark::ClobberMemory();
   }
-  set_counters(state, timer, n, threads);
+  set_counters(state, timer, n, threads,
+               kernel == gnm::cpu::CpuKernel::Avx512 ? peak512_per_core() : peak_per_core());
+  gnm::cpu::set_cpu_kernel(saved);
 }
 
 #if GNM_HAVE_OPENBLAS
@@ -171,7 +226,7 @@ void BM_openblas(benchmark::State& state, int threads) {
                 op.b.data(), m, 0.0f, op.c.data(), m);
     benchmark::ClobberMemory();
   }
-  set_counters(state, timer, n, threads);
+  set_counters(state, timer, n, threads, best_peak_per_core());
 }
 #endif
 
@@ -191,7 +246,12 @@ void register_all() {
     add("ladder_v5_threaded/threads:2", BM_ladder_threaded);
     for (int threads : {1, 2}) {
       const std::string t = "/threads:" + std::to_string(threads);
-      add("engine_sgemm" + t, [threads](benchmark::State& s) { BM_engine(s, threads); });
+      for (const auto kernel : {gnm::cpu::CpuKernel::Avx512, gnm::cpu::CpuKernel::Avx2}) {
+        if (!gnm::cpu::cpu_kernel_supported(kernel)) continue;
+        const std::string name =
+            kernel == gnm::cpu::CpuKernel::Avx512 ? "engine_avx512" : "engine_avx2";
+        add(name + t, [kernel, threads](benchmark::State& s) { BM_engine(s, kernel, threads); });
+      }
 #if GNM_HAVE_OPENBLAS
       add("openblas_sgemm" + t, [threads](benchmark::State& s) { BM_openblas(s, threads); });
 #endif
@@ -204,11 +264,21 @@ void register_all() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  const auto cfg = gnm::cpu::sgemm_config();
-  benchmark::AddCustomContext("engine_kernel", std::string(cfg.kernel) + " " +
-                                                   std::to_string(cfg.mr) + "x" +
-                                                   std::to_string(cfg.nr));
+  // The kernel the engine picks by itself here (GNM_CPU_KERNEL / CPU), and each kernel's blocking.
+  benchmark::AddCustomContext("engine_kernel", gnm::cpu::sgemm_config().kernel);
+  for (const auto kernel : {gnm::cpu::CpuKernel::Avx512, gnm::cpu::CpuKernel::Avx2}) {
+    if (!gnm::cpu::cpu_kernel_supported(kernel)) continue;
+    const auto cfg = gnm::cpu::sgemm_config(kernel);
+    benchmark::AddCustomContext(
+        std::string("engine_") + cfg.kernel,
+        std::to_string(cfg.mr) + "x" + std::to_string(cfg.nr) + " MC=" + std::to_string(cfg.mc) +
+            " KC=" + std::to_string(cfg.kc) + " NC=" + std::to_string(cfg.nc));
+  }
   benchmark::AddCustomContext("fma_peak_per_core_gflops", std::to_string(peak_per_core() * 1e-9));
+  if (peak512_per_core() > 0.0) {
+    benchmark::AddCustomContext("fma512_peak_per_core_gflops",
+                                std::to_string(peak512_per_core() * 1e-9));
+  }
 #if GNM_HAVE_OPENBLAS
   benchmark::AddCustomContext("openblas_core", openblas_get_corename());
 #endif

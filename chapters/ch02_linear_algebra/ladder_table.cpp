@@ -101,8 +101,9 @@ LadderTable run_ladder(std::int64_t n, gnm::ThreadPool& pool) {
 
   gnm::ThreadPool one(1);
   using gnm::cpu::Transpose;
+  const std::string engine = std::string("engine sgemm (") + gnm::cpu::sgemm_config().kernel + ")";
   for (gnm::ThreadPool* p : {&one, &pool}) {
-    add("engine sgemm", p->size(), [&, p](float* C) {
+    add(engine, p->size(), [&, p](float* C) {
       gnm::cpu::sgemm_engine(Transpose::No, Transpose::No, n, n, n, 1.0f, A, n, B, n, 0.0f, C, n, p);
     });
   }

@@ -1,6 +1,7 @@
 // The engine's SGEMM against a double-precision reference: odd shapes, every transpose
 // combination, alpha/beta, padded leading dimensions, 1 and 2 threads, the OpenBLAS backend, and
-// shape errors that name the values.
+// shape errors that name the values. The correctness tests run once per micro-kernel (portable,
+// AVX2, AVX-512); a kernel this CPU or build cannot run is skipped with the reason.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -24,6 +26,7 @@
 
 namespace {
 
+using gnm::cpu::CpuKernel;
 using gnm::cpu::Transpose;
 using Index = std::int64_t;
 
@@ -139,11 +142,58 @@ const Index kShapes[][3] = {
     {13, 1, 29},    {1, 31, 64},   {100, 70, 1},  {2, 3, 300},  {150, 300, 260},
     {290, 33, 513}, {7, 4100, 20}, {64, 48, 32},
     {5, 1000, 300},  // one row block: with 2 threads the columns are split instead
+    // Around the AVX-512 kernel's 14×32 tile, KC = 512 and MC = 168 (NC = 2048: 7x4100x20).
+    {14, 32, 512},  {15, 33, 513}, {28, 64, 1025}, {169, 65, 200}, {337, 97, 40},
 };
+
+// Runs each test once per kernel; SetUp selects it (or skips, naming what is missing), TearDown
+// restores the kernel that was active before.
+class SgemmKernel : public ::testing::TestWithParam<CpuKernel> {
+ protected:
+  void SetUp() override {
+    saved_ = gnm::cpu::cpu_kernel();
+    const CpuKernel k = GetParam();
+    if (!gnm::cpu::cpu_kernel_supported(k)) {
+      // Asking for it anyway must be a NotImplemented that says why; that reason is the skip's.
+      try {
+        gnm::cpu::set_cpu_kernel(k);
+      } catch (const gnm::NotImplemented& e) {
+        GTEST_SKIP() << e.what();
+      }
+      FAIL() << "set_cpu_kernel accepted the unsupported kernel " << gnm::cpu::cpu_kernel_name(k);
+    }
+    gnm::cpu::set_cpu_kernel(k);
+    ASSERT_EQ(gnm::cpu::cpu_kernel(), k);
+    ASSERT_STREQ(gnm::cpu::sgemm_config().kernel, gnm::cpu::cpu_kernel_name(k));
+  }
+  void TearDown() override { gnm::cpu::set_cpu_kernel(saved_); }
+
+ private:
+  CpuKernel saved_ = CpuKernel::Auto;
+};
+
+std::string kernel_test_name(const ::testing::TestParamInfo<CpuKernel>& info) {
+  switch (info.param) {
+    case CpuKernel::Portable: return "portable";
+    case CpuKernel::Avx2: return "avx2";
+    case CpuKernel::Avx512: return "avx512";
+    default: return "auto";
+  }
+}
 
 }  // namespace
 
-TEST(Sgemm, OddShapesAllTransposesOneAndTwoThreads) {
+namespace gnm::cpu {
+// Names the kernel in gtest's output (instead of "4-byte object <01-00 00-00>").
+void PrintTo(CpuKernel k, std::ostream* os) { *os << cpu_kernel_name(k); }
+}  // namespace gnm::cpu
+
+INSTANTIATE_TEST_SUITE_P(Kernels, SgemmKernel,
+                         ::testing::Values(CpuKernel::Portable, CpuKernel::Avx2,
+                                           CpuKernel::Avx512),
+                         kernel_test_name);
+
+TEST_P(SgemmKernel, OddShapesAllTransposesOneAndTwoThreads) {
   gnm::ThreadPool one(1), two(2);
   for (const auto& s : kShapes) {
     for (Transpose ta : {Transpose::No, Transpose::Yes}) {
@@ -159,7 +209,7 @@ TEST(Sgemm, OddShapesAllTransposesOneAndTwoThreads) {
   }
 }
 
-TEST(Sgemm, AlphaBetaAndPaddedLeadingDimensions) {
+TEST_P(SgemmKernel, AlphaBetaAndPaddedLeadingDimensions) {
   gnm::ThreadPool two(2);
   for (const auto& s : {std::array<Index, 3>{37, 53, 71}, std::array<Index, 3>{150, 300, 260}}) {
     for (float alpha : {1.0f, -0.5f, 2.0f}) {
@@ -174,7 +224,7 @@ TEST(Sgemm, AlphaBetaAndPaddedLeadingDimensions) {
   }
 }
 
-TEST(Sgemm, BetaZeroOverwritesNaNAndKZeroScales) {
+TEST_P(SgemmKernel, BetaZeroOverwritesNaNAndKZeroScales) {
   gnm::ThreadPool two(2);
   for (float beta : {0.0f, 0.5f}) {
     const Case c{9, 21, 0, Transpose::No, Transpose::No, 1.0f, beta, 2};
@@ -192,7 +242,7 @@ TEST(Sgemm, BetaZeroOverwritesNaNAndKZeroScales) {
   }
 }
 
-TEST(Sgemm, EmptyDimensionsTouchNothing) {
+TEST_P(SgemmKernel, EmptyDimensionsTouchNothing) {
   gnm::ThreadPool two(2);
   std::vector<float> c(8, kNaN);
   const float a = 1.0f, b = 1.0f;
@@ -205,7 +255,7 @@ TEST(Sgemm, EmptyDimensionsTouchNothing) {
   for (float v : c) EXPECT_TRUE(std::isnan(v));
 }
 
-TEST(Sgemm, DefaultPoolAndNestedCallsFromPoolJobs) {
+TEST_P(SgemmKernel, DefaultPoolAndNestedCallsFromPoolJobs) {
   const Case c{37, 53, 71};
   const Operands ops(c);
   std::vector<float> out = ops.C.v;
@@ -268,7 +318,7 @@ TEST(Sgemm, BadShapesAreShapeErrorsNamingTheValues) {
                gnm::Error);
 }
 
-TEST(Sgemm, BackendParsingAndConfig) {
+TEST(Sgemm, BackendParsing) {
   EXPECT_EQ(gnm::cpu::parse_blas_backend("engine"), gnm::cpu::Backend::Engine);
   EXPECT_EQ(gnm::cpu::parse_blas_backend("openblas"), gnm::cpu::Backend::OpenBlas);
   for (const char* bad : {"", "OpenBLAS", "mkl", "engine "}) {
@@ -280,19 +330,61 @@ TEST(Sgemm, BackendParsingAndConfig) {
           << e.what();
     }
   }
-  const auto cfg = gnm::cpu::sgemm_config();
-  EXPECT_EQ(cfg.mr, 6);
-  EXPECT_EQ(cfg.nr, 16);
-  EXPECT_EQ(cfg.mc % cfg.mr, 0);
-  EXPECT_EQ(cfg.nc % cfg.nr, 0);
-  EXPECT_GT(cfg.kc, 0);
+}
+
+TEST(Sgemm, KernelParsingSupportAndConfig) {
+  EXPECT_EQ(gnm::cpu::parse_cpu_kernel("auto"), CpuKernel::Auto);
+  EXPECT_EQ(gnm::cpu::parse_cpu_kernel("avx512"), CpuKernel::Avx512);
+  EXPECT_EQ(gnm::cpu::parse_cpu_kernel("avx2"), CpuKernel::Avx2);
+  EXPECT_EQ(gnm::cpu::parse_cpu_kernel("portable"), CpuKernel::Portable);
+  for (const char* bad : {"", "AVX512", "avx-512", "sse", "avx2 "}) {
+    try {
+      (void)gnm::cpu::parse_cpu_kernel(bad);
+      ADD_FAILURE() << "expected gnm::Error for '" << bad << "'";
+    } catch (const gnm::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("got '") + bad + "'"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_TRUE(gnm::cpu::cpu_kernel_supported(CpuKernel::Portable));
+  EXPECT_TRUE(gnm::cpu::cpu_kernel_supported(CpuKernel::Auto));
 #if defined(__AVX2__) && defined(__FMA__)
-  EXPECT_STREQ(cfg.kernel, "avx2-fma");
+  EXPECT_TRUE(gnm::cpu::cpu_kernel_supported(CpuKernel::Avx2));  // the build requires AVX2
 #endif
+  // Auto is the widest supported kernel, and what the engine uses when nothing is forced.
+  const CpuKernel best = gnm::cpu::cpu_kernel_supported(CpuKernel::Avx512) ? CpuKernel::Avx512
+                         : gnm::cpu::cpu_kernel_supported(CpuKernel::Avx2) ? CpuKernel::Avx2
+                                                                           : CpuKernel::Portable;
+  EXPECT_STREQ(gnm::cpu::sgemm_config(CpuKernel::Auto).kernel, gnm::cpu::cpu_kernel_name(best));
+  const struct {
+    CpuKernel kernel;
+    Index mr, nr;
+  } expected[] = {{CpuKernel::Portable, 6, 16}, {CpuKernel::Avx2, 6, 16},
+                  {CpuKernel::Avx512, 14, 32}};
+  for (const auto& e : expected) {
+    if (!gnm::cpu::cpu_kernel_supported(e.kernel)) {
+      EXPECT_THROW((void)gnm::cpu::sgemm_config(e.kernel), gnm::NotImplemented);
+      try {
+        gnm::cpu::set_cpu_kernel(e.kernel);
+        ADD_FAILURE() << "expected gnm::NotImplemented";
+      } catch (const gnm::NotImplemented& err) {  // names the kernel and what is missing
+        EXPECT_NE(std::string(err.what()).find(gnm::cpu::cpu_kernel_name(e.kernel)),
+                  std::string::npos) << err.what();
+      }
+      continue;
+    }
+    const auto cfg = gnm::cpu::sgemm_config(e.kernel);
+    EXPECT_STREQ(cfg.kernel, gnm::cpu::cpu_kernel_name(e.kernel));
+    EXPECT_EQ(cfg.mr, e.mr);
+    EXPECT_EQ(cfg.nr, e.nr);
+    EXPECT_EQ(cfg.mc % cfg.mr, 0);
+    EXPECT_EQ(cfg.nc % cfg.nr, 0);
+    EXPECT_GT(cfg.kc, 0);
+  }
 }
 
 #if GNM_HAVE_OPENBLAS
-TEST(Sgemm, AgreesWithOpenBlasAndTheOpenBlasBackend) {
+TEST_P(SgemmKernel, AgreesWithOpenBlasAndTheOpenBlasBackend) {
   gnm::ThreadPool two(2);
   const auto saved = gnm::cpu::blas_backend();
   for (const auto& s : kShapes) {

@@ -115,17 +115,13 @@ void set_blas_backend(Backend backend) {
   g_backend_override.store(static_cast<int>(backend), std::memory_order_release);
 }
 
-GemmConfig sgemm_config() {
-  return GemmConfig{detail::kMR, detail::kNR, detail::kMC, detail::kKC, detail::kNC,
-                    detail::micro_kernel_name()};
-}
-
 void sgemm_engine(Transpose ta, Transpose tb, std::int64_t M, std::int64_t N, std::int64_t K,
                   float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
                   float beta, float* C, std::int64_t ldc, ThreadPool* pool) {
   if (trivial_or_checked(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   const detail::GemmArgs args{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
-  detail::gemm_blocked(args, pool ? *pool : default_thread_pool());
+  // The kernel is read once per call, so set_cpu_kernel() on another thread cannot mix two.
+  detail::gemm_blocked(args, detail::active_kernel(), pool ? *pool : default_thread_pool());
 }
 
 void sgemm(Transpose ta, Transpose tb, std::int64_t M, std::int64_t N, std::int64_t K,

@@ -6,7 +6,10 @@
 //       for ic in M by MC:       (parallel)  each thread packs its own MC×KC block of A → its L2
 //         for jr in NC by NR:                the KC×NR micro-panel of B stays in L1 …
 //           for ir in MC by MR:              … while the MR×KC micro-panels of A stream past it
-//             micro_kernel                   6×16 tile of C in registers
+//             micro_kernel                   MR×NR tile of C in registers
+//
+// The tile (MR×NR) and block sizes (MC, KC, NC) come from the KernelSpec chosen at run time
+// (gemm_select.cpp): 6×16 for AVX2, 14×32 for AVX-512.
 //
 // Threads split the ic loop (and, when M has too few row blocks for the threads, also the jr
 // loop): each thread streams its own block of A from its own L2 against the shared packed B.
@@ -42,19 +45,38 @@ constexpr double kSerialFlops = 2.0e6;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
+// A partial tile (mr × nr at the edge of C): the full kernel into a scratch tile (the packed
+// panels are zero-padded), then only the valid part goes to C, so C's padding and the memory past
+// it are never touched.
+void edge_tile(const KernelSpec& k, std::int64_t kc, const float* a, const float* b, float* c,
+               std::int64_t ldc, std::int64_t mr, std::int64_t nr, float alpha, float beta) {
+  alignas(64) float tile[kMaxTile];
+  k.micro(kc, a, b, tile, k.nr, 1.0f, 0.0f);
+  for (std::int64_t i = 0; i < mr; ++i) {
+    float* ci = c + i * ldc;
+    const float* ti = tile + i * k.nr;
+    if (beta == 0.0f) {
+      for (std::int64_t j = 0; j < nr; ++j) ci[j] = alpha * ti[j];
+    } else {
+      for (std::int64_t j = 0; j < nr; ++j) ci[j] = alpha * ti[j] + beta * ci[j];
+    }
+  }
+}
+
 // C block (mc × nc, row stride ldc) = alpha · packed A block · packed B panel + beta · C.
-void macro_kernel(std::int64_t kc, std::int64_t mc, std::int64_t nc, const float* pa,
-                  const float* pb, float* c, std::int64_t ldc, float alpha, float beta) {
-  for (std::int64_t j = 0; j < nc; j += kNR) {
-    const std::int64_t nr = std::min(kNR, nc - j);
+void macro_kernel(const KernelSpec& k, std::int64_t kc, std::int64_t mc, std::int64_t nc,
+                  const float* pa, const float* pb, float* c, std::int64_t ldc, float alpha,
+                  float beta) {
+  for (std::int64_t j = 0; j < nc; j += k.nr) {
+    const std::int64_t nr = std::min(k.nr, nc - j);
     const float* bp = pb + j * kc;
-    for (std::int64_t i = 0; i < mc; i += kMR) {
-      const std::int64_t mr = std::min(kMR, mc - i);
+    for (std::int64_t i = 0; i < mc; i += k.mr) {
+      const std::int64_t mr = std::min(k.mr, mc - i);
       float* cij = c + i * ldc + j;
-      if (mr == kMR && nr == kNR) {
-        micro_kernel(kc, pa + i * kc, bp, cij, ldc, alpha, beta);
+      if (mr == k.mr && nr == k.nr) {
+        k.micro(kc, pa + i * kc, bp, cij, ldc, alpha, beta);
       } else {
-        micro_kernel_edge(kc, pa + i * kc, bp, cij, ldc, mr, nr, alpha, beta);
+        edge_tile(k, kc, pa + i * kc, bp, cij, ldc, mr, nr, alpha, beta);
       }
     }
   }
@@ -73,7 +95,7 @@ void for_range(ThreadPool* pool, std::int64_t n, std::int64_t grain, const Fn& f
 
 }  // namespace
 
-void gemm_blocked(const GemmArgs& g, ThreadPool& thread_pool) {
+void gemm_blocked(const GemmArgs& g, const KernelSpec& k, ThreadPool& thread_pool) {
   const double flops = 2.0 * static_cast<double>(g.M) * static_cast<double>(g.N) *
                        static_cast<double>(g.K);
   ThreadPool* pool = thread_pool.size() > 1 && flops >= kSerialFlops ? &thread_pool : nullptr;
@@ -81,37 +103,37 @@ void gemm_blocked(const GemmArgs& g, ThreadPool& thread_pool) {
 
   // Row blocks: at most MC rows each, as many as a multiple of the thread count, and sizes that
   // differ by at most one micro-panel (MR rows), so that the threads get equal shares.
-  const std::int64_t row_panels = ceil_div(g.M, kMR);
-  std::int64_t m_blocks = ceil_div(g.M, kMC);
+  const std::int64_t row_panels = ceil_div(g.M, k.mr);
+  std::int64_t m_blocks = ceil_div(g.M, k.mc);
   m_blocks = std::min(ceil_div(m_blocks, threads) * threads, row_panels);
-  const std::int64_t mc = ceil_div(row_panels, m_blocks) * kMR;  // the largest block
+  const std::int64_t mc = ceil_div(row_panels, m_blocks) * k.mr;  // the largest block
   // First row of block b: blocks hold row_panels / m_blocks micro-panels, the first
   // row_panels % m_blocks of them one more.
   auto block_start = [&](std::int64_t b) {
     const std::int64_t panel = (row_panels / m_blocks) * b + std::min(b, row_panels % m_blocks);
-    return std::min(panel * kMR, g.M);
+    return std::min(panel * k.mr, g.M);
   };
 
-  const std::int64_t kc_max = std::min(kKC, g.K);
-  const std::int64_t nc_max = std::min(kNC, ceil_div(g.N, kNR) * kNR);
+  const std::int64_t kc_max = std::min(k.kc, g.K);
+  const std::int64_t nc_max = std::min(k.nc, ceil_div(g.N, k.nr) * k.nr);
   float* pb = scratch(kSlotB, static_cast<std::size_t>(kc_max * nc_max));
 
-  for (std::int64_t jc = 0; jc < g.N; jc += kNC) {
-    const std::int64_t nc = std::min(kNC, g.N - jc);
-    const std::int64_t col_panels = ceil_div(nc, kNR);
+  for (std::int64_t jc = 0; jc < g.N; jc += k.nc) {
+    const std::int64_t nc = std::min(k.nc, g.N - jc);
+    const std::int64_t col_panels = ceil_div(nc, k.nr);
     // Too few row blocks to keep every thread busy (small M): split the columns as well.
     const std::int64_t n_splits =
         m_blocks >= threads ? 1 : std::min(col_panels, ceil_div(2 * threads, m_blocks));
     const std::int64_t items = m_blocks * n_splits;
 
-    for (std::int64_t pc = 0; pc < g.K; pc += kKC) {
-      const std::int64_t kc = std::min(kKC, g.K - pc);
+    for (std::int64_t pc = 0; pc < g.K; pc += k.kc) {
+      const std::int64_t kc = std::min(k.kc, g.K - pc);
       // Later K blocks accumulate onto what the first one wrote.
       const float beta = pc == 0 ? g.beta : 1.0f;
 
       for_range(pool, col_panels, 4, [&](std::int64_t lo, std::int64_t hi) {
-        const std::int64_t j = lo * kNR;
-        pack_b(g, pc, kc, jc + j, std::min(hi * kNR, nc) - j, pb + j * kc);
+        const std::int64_t j = lo * k.nr;
+        pack_b(g, k.nr, pc, kc, jc + j, std::min(hi * k.nr, nc) - j, pb + j * kc);
       });
 
       for_range(pool, items, 1, [&](std::int64_t lo, std::int64_t hi) {
@@ -123,16 +145,16 @@ void gemm_blocked(const GemmArgs& g, ThreadPool& thread_pool) {
           const std::int64_t i0 = block_start(ib);
           const std::int64_t m = block_start(ib + 1) - i0;
           if (ib != packed_block) {
-            pack_a(g, i0, m, pc, kc, pa);
+            pack_a(g, k.mr, i0, m, pc, kc, pa);
             packed_block = ib;
           }
           // Column split js covers micro-panels [p0, p1) of the packed B panel.
           const std::int64_t p0 = col_panels * js / n_splits;
           const std::int64_t p1 = col_panels * (js + 1) / n_splits;
-          const std::int64_t j0 = p0 * kNR;
-          const std::int64_t n = std::min(p1 * kNR, nc) - j0;
+          const std::int64_t j0 = p0 * k.nr;
+          const std::int64_t n = std::min(p1 * k.nr, nc) - j0;
           if (n <= 0) continue;
-          macro_kernel(kc, m, n, pa, pb + j0 * kc, g.C + i0 * g.ldc + jc + j0, g.ldc, g.alpha,
+          macro_kernel(k, kc, m, n, pa, pb + j0 * kc, g.C + i0 * g.ldc + jc + j0, g.ldc, g.alpha,
                        beta);
         }
       });

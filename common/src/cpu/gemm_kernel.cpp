@@ -1,10 +1,12 @@
-// The register micro-kernel of the engine's SGEMM: one 6×16 tile of C from a packed kc×6
+// The 6×16 register micro-kernels of the engine's SGEMM: one 6×16 tile of C from a packed kc×6
 // micro-panel of A and a packed kc×16 micro-panel of B (see Note [Micro-kernel shape 6×16]).
+// The AVX2/FMA one when the build targets AVX2 (x86-64-v3), and a portable one always (the
+// fallback elsewhere, and a reference that GNM_CPU_KERNEL=portable selects). The AVX-512 kernel
+// lives in gemm_kernel_avx512.cpp.
 //
 // The whole tile of C lives in 12 ymm registers for the kc steps; memory is touched only by the
 // two sequential panel streams (A from L2, B from L1) and, once at the end, by C. Peak is
 // 2 FMA ports × 8 lanes × 2 FLOPs = 32 FLOPs per cycle per core.
-#include <algorithm>
 
 #include "gemm_internal.hpp"
 
@@ -19,7 +21,7 @@ namespace gnm::cpu::detail {
 
 #if GNM_GEMM_AVX2
 
-const char* micro_kernel_name() { return "avx2-fma"; }
+extern const bool kHaveAvx2Kernel = true;
 
 namespace {
 
@@ -38,8 +40,8 @@ inline void store_row(float* c, __m256 acc0, __m256 acc1, __m256 alpha, float be
 
 }  // namespace
 
-void micro_kernel(std::int64_t kc, const float* a, const float* b, float* c, std::int64_t ldc,
-                  float alpha, float beta) {
+void micro_kernel_avx2(std::int64_t kc, const float* a, const float* b, float* c,
+                       std::int64_t ldc, float alpha, float beta) {
   // Touch the C tile now so that its lines arrive while the FMAs run (it is read at the end).
   for (std::int64_t r = 0; r < kMR; ++r) {
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
@@ -86,12 +88,18 @@ void micro_kernel(std::int64_t kc, const float* a, const float* b, float* c, std
   store_row(c + 5 * ldc, c50, c51, va, beta);
 }
 
-#else  // portable fallback: same packed layout, plain loops the compiler may vectorise
+#else
 
-const char* micro_kernel_name() { return "portable"; }
+extern const bool kHaveAvx2Kernel = false;
 
-void micro_kernel(std::int64_t kc, const float* a, const float* b, float* c, std::int64_t ldc,
-                  float alpha, float beta) {
+void micro_kernel_avx2(std::int64_t, const float*, const float*, float*, std::int64_t, float,
+                       float) {}  // never selected: kHaveAvx2Kernel is false
+
+#endif
+
+// Portable: same packed layout, plain loops the compiler may vectorise.
+void micro_kernel_portable(std::int64_t kc, const float* a, const float* b, float* c,
+                           std::int64_t ldc, float alpha, float beta) {
   float acc[kMR][kNR] = {};
   for (std::int64_t p = 0; p < kc; ++p) {
     for (std::int64_t i = 0; i < kMR; ++i) {
@@ -103,26 +111,6 @@ void micro_kernel(std::int64_t kc, const float* a, const float* b, float* c, std
     for (std::int64_t j = 0; j < kNR; ++j) {
       float& cij = c[i * ldc + j];
       cij = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * cij;
-    }
-  }
-}
-
-#endif
-
-void micro_kernel_edge(std::int64_t kc, const float* a, const float* b, float* c,
-                       std::int64_t ldc, std::int64_t mr, std::int64_t nr, float alpha,
-                       float beta) {
-  // The full kernel into a scratch tile (the packed panels are zero-padded), then only the
-  // mr × nr valid part goes to C: C's padding and the memory past it are never touched.
-  alignas(32) float tile[kMR * kNR];
-  micro_kernel(kc, a, b, tile, kNR, 1.0f, 0.0f);
-  for (std::int64_t i = 0; i < mr; ++i) {
-    float* ci = c + i * ldc;
-    const float* ti = tile + i * kNR;
-    if (beta == 0.0f) {
-      for (std::int64_t j = 0; j < nr; ++j) ci[j] = alpha * ti[j];
-    } else {
-      for (std::int64_t j = 0; j < nr; ++j) ci[j] = alpha * ti[j] + beta * ci[j];
     }
   }
 }

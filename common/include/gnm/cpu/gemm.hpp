@@ -4,8 +4,10 @@
 /// gnm::cpu::sgemm computes C = alpha · op(A) · op(B) + beta · C for row-major matrices, like
 /// `cblas_sgemm(CblasRowMajor, …)`. The engine's own kernel is built the BLIS/GotoBLAS way
 /// (chapter 2): panels of A and B are packed into contiguous, aligned buffers sized for the caches,
-/// and an AVX2/FMA register micro-kernel computes 6×16 tiles of C from them; the macro-tile loops
-/// are split over a gnm::ThreadPool. `GNM_BLAS=openblas` (or set_blas_backend()) sends the same
+/// and a register micro-kernel computes tiles of C from them; the macro-tile loops are split over
+/// a gnm::ThreadPool. The micro-kernel is chosen at run time (CpuKernel): 14×32 tiles with AVX-512
+/// where the CPU and OS support it, 6×16 tiles with AVX2/FMA otherwise; `GNM_CPU_KERNEL` or
+/// set_cpu_kernel() force one. `GNM_BLAS=openblas` (or set_blas_backend()) sends the same
 /// calls to OpenBLAS instead, so a whole model can be run on either and compared.
 ///
 /// \code
@@ -52,7 +54,7 @@ void sgemm_engine(Transpose ta, Transpose tb, std::int64_t M, std::int64_t N, st
 
 /// Which implementation sgemm() runs.
 enum class Backend {
-  Engine,    ///< The engine's packed AVX2/FMA kernel (always available).
+  Engine,    ///< The engine's packed kernel (always available; see CpuKernel).
   OpenBlas,  ///< cblas_sgemm from OpenBLAS (only in builds with GNM_HAVE_OPENBLAS).
 };
 
@@ -69,17 +71,49 @@ void set_blas_backend(Backend backend);
 /// text otherwise. Exposed so that tests can check the messages without changing the environment.
 Backend parse_blas_backend(const char* text);
 
+/// The engine's register micro-kernels (each with its own tile and cache-block sizes).
+enum class CpuKernel {
+  Auto,      ///< The best one this CPU supports: Avx512, else Avx2, else Portable.
+  Portable,  ///< Plain C++ 6×16 kernel (any CPU; a reference, not fast).
+  Avx2,      ///< 6×16 tiles in ymm registers with FMA (x86-64-v3 builds on AVX2+FMA CPUs).
+  Avx512,    ///< 14×32 tiles in zmm registers (CPUs with AVX-512F whose OS enables ZMM state).
+};
+
+/// Parses a `GNM_CPU_KERNEL` value: "auto", "avx512", "avx2" or "portable" (lower case). Throws
+/// gnm::Error naming the text otherwise.
+CpuKernel parse_cpu_kernel(const char* text);
+
+/// The kernel's name as sgemm_config() reports it: "auto", "portable", "avx2-fma" or "avx512".
+const char* cpu_kernel_name(CpuKernel kernel);
+
+/// Whether `kernel` can run in this build on this CPU (Auto and Portable: always).
+bool cpu_kernel_supported(CpuKernel kernel);
+
+/// The micro-kernel the engine uses now (never Auto). The first call reads `GNM_CPU_KERNEL`
+/// (unset or empty means auto) and throws gnm::Error for an invalid value, or gnm::NotImplemented
+/// naming what this CPU or build lacks when the requested kernel cannot run here.
+CpuKernel cpu_kernel();
+
+/// Selects the micro-kernel for every later engine GEMM in the process (thread-safe; a GEMM
+/// already running keeps its kernel); overrides `GNM_CPU_KERNEL`. Auto picks the best supported.
+/// Throws gnm::NotImplemented naming what is missing when `kernel` cannot run here.
+void set_cpu_kernel(CpuKernel kernel);
+
 /// The engine kernel's tile and cache-block sizes, for the book and for benchmarks to print.
 struct GemmConfig {
   std::int64_t mr = 0;      ///< Rows of the register tile of C (micro-kernel).
   std::int64_t nr = 0;      ///< Columns of the register tile of C.
   std::int64_t mc = 0;      ///< Largest block of rows of A packed at once (lives in L2).
-  std::int64_t kc = 0;      ///< Depth of the packed panels (a KC×NR panel of B lives in L1).
+  std::int64_t kc = 0;      ///< Depth of the packed panels (a KC×NR micro-panel of B is reused).
   std::int64_t nc = 0;      ///< Largest block of columns of B packed at once (lives in L3).
-  const char* kernel = "";  ///< "avx2-fma" or "portable" (no AVX2/FMA at compile time).
+  const char* kernel = "";  ///< "avx512", "avx2-fma" or "portable" (cpu_kernel_name()).
 };
 
-/// Reports the engine kernel's configuration (never throws).
+/// The configuration of the kernel the engine uses now (cpu_kernel()); throws as cpu_kernel().
 GemmConfig sgemm_config();
+
+/// The configuration of `kernel` (Auto: the best supported); gnm::NotImplemented when it cannot
+/// run here.
+GemmConfig sgemm_config(CpuKernel kernel);
 
 }  // namespace gnm::cpu
