@@ -16,13 +16,7 @@
 #include "gnm/core/aligned_buffer.hpp"
 #include "gnm/core/check.hpp"
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define GNM_CH01_AVX2 1
-#else
-#include <cmath>
-#define GNM_CH01_AVX2 0
-#endif
+#include "gnm/cpu/peak.hpp"
 
 namespace gnm::ch01 {
 
@@ -111,87 +105,33 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Starting value of chain c, lane l: distinct multiples of 1/4, all below 2^5.
-float fma_start(int c, int l) { return static_cast<float>(c * kFmaLanes + l) * 0.25f; }
-
 }  // namespace
 
-// Note [Enough chains]
-// An FMA takes 4 cycles (Intel since Skylake, AMD Zen 3/4; 5 on Haswell) before its result can
-// feed the next FMA, and a core starts up to 2 FMAs per cycle (two FMA ports). To keep both
-// ports busy every cycle, 2 × 4 = 8 independent FMAs must be in flight (10 on Haswell). One
-// accumulator would run at 1/8 of the peak: the loop would measure latency, not throughput. So the
-// loop keeps kFmaChains = 12 independent accumulators, each a 256-bit ymm register of 8 floats:
-// enough for 2 ports × 6 cycles, and with the two constants 14 of the 16 ymm registers, so
-// nothing spills to memory. Peak = 2 ports × 8 lanes × 2 FLOP (multiply and add) = 32 FLOP per
-// cycle per core.
-//
-// Note [A checkable FMA loop]
-// With a = 1 and b = 2^-10, each step x <- x * a + b adds exactly 2^-10: every value stays a
-// multiple of 2^-10 below 2^14, which fp32 (24-bit significand) represents exactly, so after n
-// steps every lane holds x0 + n * 2^-10 with no rounding at all. The checksum must equal that
-// closed form bit for bit, which proves that the loop ran, ran n times, and was not folded away.
-// The FMA units' throughput does not depend on the operand values (no denormals occur).
-//! [fma_loop]
-[[gnu::noinline]] double fma_chains(std::int64_t iterations, float a, float b) {
-#if GNM_CH01_AVX2
-  __m256 acc[kFmaChains];
-  for (int c = 0; c < kFmaChains; ++c) {
-    acc[c] = _mm256_setr_ps(fma_start(c, 0), fma_start(c, 1), fma_start(c, 2), fma_start(c, 3),
-                            fma_start(c, 4), fma_start(c, 5), fma_start(c, 6), fma_start(c, 7));
-  }
-  const __m256 va = _mm256_set1_ps(a);
-  const __m256 vb = _mm256_set1_ps(b);
-  for (std::int64_t i = 0; i < iterations; ++i) {
-#pragma GCC unroll 12
-    for (int c = 0; c < kFmaChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], va, vb);
-  }
-  alignas(32) float lanes[kFmaChains][kFmaLanes];
-  for (int c = 0; c < kFmaChains; ++c) _mm256_store_ps(lanes[c], acc[c]);
-#else
-  // Portable fallback: the same arithmetic; the compiler vectorises it as far as the target allows.
-  float lanes[kFmaChains][kFmaLanes];
-  for (int c = 0; c < kFmaChains; ++c)
-    for (int l = 0; l < kFmaLanes; ++l) lanes[c][l] = fma_start(c, l);
-  for (std::int64_t i = 0; i < iterations; ++i)
-    for (int c = 0; c < kFmaChains; ++c)
-      for (int l = 0; l < kFmaLanes; ++l) lanes[c][l] = std::fma(lanes[c][l], a, b);
-#endif
-  double sum = 0;
-  for (int c = 0; c < kFmaChains; ++c)
-    for (int l = 0; l < kFmaLanes; ++l) sum += static_cast<double>(lanes[c][l]);
-  return sum;
-}
-//! [fma_loop]
-
-double fma_expected(std::int64_t iterations) {
-  double sum = 0;
-  for (int c = 0; c < kFmaChains; ++c)
-    for (int l = 0; l < kFmaLanes; ++l)
-      sum += static_cast<double>(fma_start(c, l)) + static_cast<double>(iterations) * 0x1p-10;
-  return sum;
-}
-
-FmaResult measure_fma_peak(int threads, std::int64_t iterations, int reps) {
-  GNM_CHECK(iterations >= 1 && iterations <= kFmaMaxIterations,
-            "FMA iterations must be in [1, 2^23] for the closed-form check", iterations);
-  // Read through volatile so the compiler cannot see a = 1 and turn the FMA into an add.
-  volatile float a_in = 1.0f;
-  volatile float b_in = 0x1p-10f;
-  const float a = a_in;
-  const float b = b_in;
-  std::vector<double> sums(static_cast<std::size_t>(threads));
+// The loop itself, its shape (Note [Enough chains]) and its closed-form checksum (Note [A
+// checkable FMA loop]) are the engine's, in common/src/cpu/peak.cpp: chapter 2's benchmark uses
+// the same one to report "% of peak".
+FmaResult measure_fma_peak(gnm::cpu::CpuKernel width, int threads, std::int64_t iterations,
+                           int reps) {
+  GNM_CHECK(threads >= 1 && reps >= 1, "the FMA peak needs at least one thread and one rep",
+            threads, reps);
+  // Checks the width and the iteration count, and throws NotImplemented for a width this CPU
+  // lacks, here on the calling thread: the timed work below must not throw.
+  (void)gnm::cpu::run_fma_loop(width, 1);
+  std::vector<gnm::cpu::FmaRun> runs(static_cast<std::size_t>(threads));
   const auto seconds = run_timed(threads, reps, [&](int t) {
-    sums[static_cast<std::size_t>(t)] = fma_chains(iterations, a, b);
+    runs[static_cast<std::size_t>(t)] = gnm::cpu::run_fma_loop(width, iterations);
   });
   FmaResult r;
+  r.width = width;
   r.threads = threads;
-  const double flops = static_cast<double>(iterations) * kFmaChains * kFmaLanes * 2.0 * threads;
+  // Wall time from the common start to the last thread's end, as STREAM times its threads.
+  const double flops = runs[0].flops * threads;
   r.best_gflops = flops / *std::min_element(seconds.begin(), seconds.end()) / 1e9;
   r.median_gflops = flops / median(seconds) / 1e9;
-  r.expected = fma_expected(iterations);
-  r.checksum = sums[0];
-  r.exact = std::all_of(sums.begin(), sums.end(), [&](double s) { return s == r.expected; });
+  r.expected = runs[0].expected;
+  r.checksum = runs[0].checksum;
+  r.exact = std::all_of(runs.begin(), runs.end(),
+                        [](const gnm::cpu::FmaRun& f) { return f.checksum_ok; });
   return r;
 }
 

@@ -1,5 +1,6 @@
-// Section 1.1: this CPU's fp32 peak (an FMA-throughput loop) and its memory bandwidth (STREAM
-// triad), on one thread and on all threads. Measured, not quoted from a data sheet.
+// Section 1.1: this CPU's fp32 peak (the engine's FMA-throughput loop, gnm/cpu/peak.hpp, in AVX2
+// and, where the CPU has it, AVX-512) and its memory bandwidth (STREAM triad), on one thread and
+// on all threads. Measured, not quoted from a data sheet.
 #pragma once
 
 #include <cstddef>
@@ -7,22 +8,18 @@
 #include <functional>
 #include <vector>
 
-namespace gnm::ch01 {
+#include "gnm/cpu/gemm.hpp"
 
-/// Independent FMA accumulator chains per thread. See Note [Enough chains].
-inline constexpr int kFmaChains = 12;
-/// fp32 lanes per chain: one 256-bit ymm register.
-inline constexpr int kFmaLanes = 8;
-/// Largest iteration count for which the FMA loop's closed form is exact (see fma_expected()).
-inline constexpr std::int64_t kFmaMaxIterations = std::int64_t{1} << 23;
+namespace gnm::ch01 {
 
 /// What the FMA-throughput loop measured on `threads` threads.
 struct FmaResult {
+  gnm::cpu::CpuKernel width = gnm::cpu::CpuKernel::Avx2;  // register width of the loop
   int threads = 0;
   double best_gflops = 0;    // best repetition, as STREAM reports bandwidth
   double median_gflops = 0;  // median repetition, to show the noise
   double checksum = 0;       // sum of every accumulator lane of thread 0 after the last run
-  double expected = 0;       // fma_expected(iterations)
+  double expected = 0;       // gnm::cpu::fma_loop_expected(width, iterations)
   bool exact = false;        // checksum == expected on every thread
 };
 
@@ -61,15 +58,11 @@ class AffinityGuard {
 /// allowed CPU when there are enough. `work` must not throw.
 std::vector<double> run_timed(int threads, int reps, const std::function<void(int)>& work);
 
-/// The FMA loop on one thread: kFmaChains × kFmaLanes accumulators, each updated `iterations`
-/// times with x <- x * a + b; returns the sum of the final accumulators (in double).
-double fma_chains(std::int64_t iterations, float a, float b);
-
-/// The exact value fma_chains(iterations, 1, 2^-10) must return (see Note [A checkable FMA loop]).
-double fma_expected(std::int64_t iterations);
-
-/// Measures the FMA throughput on `threads` threads (best and median of `reps`).
-FmaResult measure_fma_peak(int threads, std::int64_t iterations, int reps);
+/// Measures the FMA throughput of gnm::cpu::run_fma_loop(width, iterations) on `threads` pinned
+/// threads at once (best and median of `reps`). Throws gnm::Error for bad arguments and
+/// gnm::NotImplemented when this CPU cannot run `width`, before any thread starts.
+FmaResult measure_fma_peak(gnm::cpu::CpuKernel width, int threads, std::int64_t iterations,
+                           int reps);
 
 /// Measures the STREAM triad on three arrays of `elements` doubles, split over `threads` threads.
 TriadResult measure_triad(int threads, std::size_t elements, int reps);

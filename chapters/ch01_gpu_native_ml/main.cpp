@@ -1,7 +1,8 @@
 // Chapter 1 — What GPU-native machine learning is: this machine's roofline, measured.
 //
-// 1.1 The CPU's fp32 peak (an FMA-throughput loop) and memory bandwidth (STREAM triad), on one
-//     thread and on all; with a GPU, the same for the GPU. Both ridge points.
+// 1.1 The CPU's fp32 peak (an FMA-throughput loop in AVX2 and, where the CPU has it, AVX-512)
+//     and memory bandwidth (STREAM triad), on one thread and on all; with a GPU, the same for
+//     the GPU. The ridge points.
 // 1.2 A FLOP-and-byte calculator for an MLP, a CNN or a Transformer block: every op's arithmetic
 //     intensity on the measured roofline, and the share of GEMM/conv versus the rest.
 // 1.3 Limits: thread start-up and pool dispatch against work size, the crossover size, Amdahl's
@@ -29,6 +30,8 @@
 #include "gnm/core/file.hpp"
 #include "gnm/core/host_info.hpp"
 #include "gnm/core/json.hpp"
+#include "gnm/cpu/gemm.hpp"
+#include "gnm/cpu/peak.hpp"
 #include "gnm/cuda/device.hpp"
 #include "gpu_roofline.hpp"
 #include "limits.hpp"
@@ -58,6 +61,14 @@ bool positive_finite(double v) { return std::isfinite(v) && v > 0; }
 
 std::string threads_text(int t) { return std::to_string(t) + (t == 1 ? " thread" : " threads"); }
 
+const char* width_text(gnm::cpu::CpuKernel w) {
+  switch (w) {
+    case gnm::cpu::CpuKernel::Avx512: return "AVX-512";
+    case gnm::cpu::CpuKernel::Avx2: return "AVX2";
+    default: return "portable";
+  }
+}
+
 void section_1_1(Run& run, bool verbose) {
   const Options& o = run.opt;
   const gnm::HostInfo host = gnm::host_info();
@@ -70,24 +81,40 @@ void section_1_1(Run& run, bool verbose) {
                 host.logical_cores,
                 l3 ? (gnm::format_bytes(static_cast<double>(l3)) + " (as reported)").c_str()
                    : "unknown");
-    std::printf("  FMA loop       %d independent chains x %d fp32 lanes, %lld iterations, best "
-                "of %d\n", kFmaChains, kFmaLanes, static_cast<long long>(fma_iters), o.reps);
+    std::printf("  FMA loop       x <- x*1 + 2^-10 in independent chains, %lld iterations, best "
+                "of %d\n", static_cast<long long>(fma_iters), o.reps);
   }
   std::vector<int> counts = {1};
   if (o.threads > 1) counts.push_back(o.threads);
-  std::vector<FmaResult> fma;
-  std::vector<TriadResult> triad;
-  for (int t : counts) {
-    fma.push_back(measure_fma_peak(t, fma_iters, o.reps));
-    const FmaResult& f = fma.back();
+  // The engine's FMA loop in each register width this CPU runs: AVX2 on x86-64-v3 (portable C++
+  // elsewhere), and AVX-512 where the CPU and OS have it: the engine's GEMM then uses it, and a
+  // roof at the AVX2 peak would sit below the engine's own kernel.
+  using gnm::cpu::CpuKernel;
+  std::vector<CpuKernel> widths = {
+      gnm::cpu::cpu_kernel_supported(CpuKernel::Avx2) ? CpuKernel::Avx2 : CpuKernel::Portable};
+  if (gnm::cpu::cpu_kernel_supported(CpuKernel::Avx512)) widths.push_back(CpuKernel::Avx512);
+  std::vector<std::vector<FmaResult>> fma;  // [width][thread count]
+  for (CpuKernel w : widths) {
+    const gnm::cpu::FmaLoopShape shape = gnm::cpu::fma_loop_shape(w);
     if (verbose) {
-      std::printf("    %-12s %8.1f GFLOP/s (median %.1f), checksum %s\n", threads_text(t).c_str(),
-                  f.best_gflops, f.median_gflops, f.exact ? "exact" : "WRONG");
+      std::printf("  %-14s %d chains x %d fp32 lanes\n", width_text(w), shape.chains, shape.lanes);
     }
-    run.check("FMA peak on " + threads_text(t) + " is positive and finite",
-              positive_finite(f.best_gflops));
-    run.check("FMA checksum on " + threads_text(t) + " equals its closed form", f.exact);
+    fma.emplace_back();
+    for (int t : counts) {
+      fma.back().push_back(measure_fma_peak(w, t, fma_iters, o.reps));
+      const FmaResult& f = fma.back().back();
+      if (verbose) {
+        std::printf("    %-12s %8.1f GFLOP/s (median %.1f), checksum %s\n",
+                    threads_text(t).c_str(), f.best_gflops, f.median_gflops,
+                    f.exact ? "exact" : "WRONG");
+      }
+      const std::string what = std::string(width_text(w)) + " FMA ";
+      run.check(what + "peak on " + threads_text(t) + " is positive and finite",
+                positive_finite(f.best_gflops));
+      run.check(what + "checksum on " + threads_text(t) + " equals its closed form", f.exact);
+    }
   }
+  if (verbose && widths.size() == 1) std::printf("  AVX-512: not available on this CPU\n");
   if (verbose) {
     std::printf("  STREAM triad   a[i] = b[i] + s*c[i], 3 x %lld MiB of doubles, 24 bytes per "
                 "element counted (32 move: write-allocate)\n",
@@ -97,6 +124,7 @@ void section_1_1(Run& run, bool verbose) {
                   "this machine's, raise --stream-mib\n");
     }
   }
+  std::vector<TriadResult> triad;
   for (int t : counts) {
     triad.push_back(measure_triad(t, elements, o.reps));
     const TriadResult& r = triad.back();
@@ -108,29 +136,47 @@ void section_1_1(Run& run, bool verbose) {
               positive_finite(r.best_gbps));
     run.check("triad arrays on " + threads_text(t) + " hold the expected values", r.values_ok);
   }
-  const char* colors[] = {"#1f77b4", "#d62728"};
+  // One colour per thread count: the widest loop's ceiling dark, the narrower one light. Section
+  // 1.2 places ops on the widest all-threads roof: what the engine's GEMM can reach here.
+  const char* colors[2][2] = {{"#1f77b4", "#aec7e8"}, {"#d62728", "#ff9896"}};
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    const Roofline roof{fma[i].best_gflops, triad[i].best_gbps};
-    if (positive_finite(roof.peak_gflops) && positive_finite(roof.bandwidth_gbps)) {
-      run.ceilings.push_back({"CPU, " + threads_text(counts[i]), roof, colors[i], false});
-      run.cpu_all = roof;
+    for (std::size_t w = widths.size(); w-- > 0;) {
+      const Roofline roof{fma[w][i].best_gflops, triad[i].best_gbps};
+      if (!positive_finite(roof.peak_gflops) || !positive_finite(roof.bandwidth_gbps)) continue;
+      const bool widest = w + 1 == widths.size();
+      // Only the widest roof's ridge is labelled: the narrower one's sits on the same slope
+      // just below it, and its label would collide (its value is in the legend's numbers).
+      run.ceilings.push_back({std::string("CPU ") + width_text(widths[w]) + ", " +
+                                  threads_text(counts[i]),
+                              roof, colors[i][widest ? 0 : 1], false, widest});
+      if (widest) run.cpu_all = roof;
     }
   }
   run.roof_measured = true;
+  // The first width's keys keep their names (the book's table reads them); AVX-512 adds its own.
   const std::string sfx[] = {"_1t", "_all"};
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    run.figure("peak_GFLOPs" + sfx[i], fma[i].best_gflops);
+    run.figure("peak_GFLOPs" + sfx[i], fma[0][i].best_gflops);
     run.figure("triad_GBps" + sfx[i], triad[i].best_gbps);
-    run.figure("ridge_FLOP_per_B" + sfx[i], fma[i].best_gflops / triad[i].best_gbps);
+    run.figure("ridge_FLOP_per_B" + sfx[i], fma[0][i].best_gflops / triad[i].best_gbps);
+    if (widths.size() > 1) {
+      run.figure("peak_avx512" + sfx[i] + "_gflops", fma[1][i].best_gflops);
+      run.figure("ridge_avx512" + sfx[i] + "_FLOP_per_B",
+                 fma[1][i].best_gflops / triad[i].best_gbps);
+    }
   }
   if (verbose) {
-    std::printf("  CPU ridge      ");
-    for (std::size_t i = 0; i < counts.size(); ++i) {
-      std::printf("%s%s: %.1f / %.1f = %.2f FLOP/byte", i ? "; " : "",
-                  threads_text(counts[i]).c_str(), fma[i].best_gflops, triad[i].best_gbps,
-                  fma[i].best_gflops / triad[i].best_gbps);
+    for (std::size_t w = 0; w < widths.size(); ++w) {
+      std::printf("  %-14s ", w == 0 ? "CPU ridge" : "");
+      for (std::size_t i = 0; i < counts.size(); ++i) {
+        std::printf("%s%s, %s: %.1f / %.1f = %.2f FLOP/byte", i ? "; " : "",
+                    width_text(widths[w]), threads_text(counts[i]).c_str(),
+                    fma[w][i].best_gflops, triad[i].best_gbps,
+                    fma[w][i].best_gflops / triad[i].best_gbps);
+      }
+      std::printf("\n");
     }
-    std::printf("\n                 an op with fewer FLOPs per byte is memory-bound on this CPU\n");
+    std::printf("                 an op with fewer FLOPs per byte is memory-bound on this CPU\n");
   }
 
   if (run.cuda.devices.empty()) {
@@ -150,7 +196,7 @@ void section_1_1(Run& run, bool verbose) {
   run.check("GPU copy bandwidth is positive and finite", positive_finite(g.copy_gbps));
   run.check("GPU copy destination equals its source", g.copy_ok);
   if (positive_finite(g.peak_gflops) && positive_finite(g.copy_gbps)) {
-    run.ceilings.push_back({"GPU " + g.device, {g.peak_gflops, g.copy_gbps}, "#2ca02c", true});
+    run.ceilings.push_back({"GPU " + g.device, {g.peak_gflops, g.copy_gbps}, "#2ca02c", true, true});
   }
   run.figure("gpu_peak_GFLOPs", g.peak_gflops);
   run.figure("gpu_copy_GBps", g.copy_gbps);
@@ -249,7 +295,7 @@ int run_program(const Options& opt) {
   }
   if (given_roof && !s11) {
     run.cpu_all = Roofline{opt.peak_gflops, opt.bandwidth_gbs};
-    run.ceilings.push_back({"given", *run.cpu_all, "#d62728", false});
+    run.ceilings.push_back({"given", *run.cpu_all, "#d62728", false, true});
   }
   std::vector<OpCost> ops;
   if (s12) section_1_2(run, ops);

@@ -13,9 +13,11 @@
 namespace gnm::ch01 {
 namespace {
 
-// Colours for the kernels, distinct from the ceilings' blue, red and green.
+// Colours for the kernels, distinct from the ceilings' blues, reds and green; enough for
+// chapter 2's nine kernels (ladder v1–v5 and jki, engine AVX2 and AVX-512, OpenBLAS).
 constexpr const char* kKernelColors[] = {"#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-                                         "#17becf", "#bcbd22", "#7f7f7f", "#000000"};
+                                         "#17becf", "#bcbd22", "#7f7f7f", "#000000",
+                                         "#393b79", "#8c6d31"};
 constexpr const char* kGroupColors[] = {"#ff7f0e", "#9467bd", "#17becf"};  // by OpGroup
 
 // `v` with `digits` significant digits: sig(95.123, 3) = "95.1".
@@ -66,7 +68,9 @@ std::string roofline_svg(const std::string& title, const std::vector<Ceiling>& c
                      {x_min, r.ridge(), x_max},
                      {x_min * r.bandwidth_gbps, r.peak_gflops, r.peak_gflops},
                      SeriesStyle::line, c.color, c.dashed});
-    plot.add_point({r.ridge(), r.peak_gflops, "ridge " + sig(r.ridge(), 3) + " FLOP/B", c.color});
+    plot.add_point({r.ridge(), r.peak_gflops,
+                    c.label_ridge ? "ridge " + sig(r.ridge(), 3) + " FLOP/B" : std::string(),
+                    c.color});
   }
 
   if (!bench.empty()) {

@@ -16,6 +16,7 @@ struct Ceiling {
   Roofline roof;          // peak and bandwidth
   std::string color;      // CSS colour
   bool dashed = false;
+  bool label_ridge = true;  // false: the ridge is a bare marker (a second roof of one machine)
 };
 
 /// Builds the SVG document. With `bench` points, each kernel (and thread count) is one series

@@ -7,9 +7,10 @@
 // Square C (n×n) = A (n×n) · B (n×n) for n = 256, 512, 1024, 2048. Counters:
 //   GFLOP/s   2·n³ per iteration over wall time
 //   %peak     percent of this machine's FMA peak for the threads used, measured at start-up with
-//             the same kind of FMA loop as chapter 1: the AVX2 peak (fma_peak_per_core_gflops in
-//             the context) for the ladder and engine_avx2, the AVX-512 peak
-//             (fma512_peak_per_core_gflops) for engine_avx512 and, on AVX-512 CPUs, OpenBLAS
+//             the engine's FMA loop, the one chapter 1 uses (gnm::cpu::run_fma_loop): the AVX2
+//             peak (fma_peak_per_core_gflops in the context) for the ladder and engine_avx2, the
+//             AVX-512 peak (fma512_peak_per_core_gflops) for engine_avx512 and, on AVX-512 CPUs,
+//             OpenBLAS
 // For each size the order is: ladder v1…v5, then for 1 thread and then 2: engine_avx512 (only on
 // CPUs with AVX-512), engine_avx2 and OpenBLAS, one after the other, so that all see the same
 // state of a noisy machine. All benchmarks use real time. engine_avx512 / engine_avx2 force the
@@ -36,13 +37,10 @@
 #include "gnm/core/random.hpp"
 #include "gnm/core/thread_pool.hpp"
 #include "gnm/cpu/gemm.hpp"
+#include "gnm/cpu/peak.hpp"
 
 #if GNM_HAVE_OPENBLAS
 #include <cblas.h>
-#endif
-
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
 #endif
 
 namespace {
@@ -73,78 +71,30 @@ gnm::ThreadPool& pool(int threads) {
   return threads == 1 ? one : two;
 }
 
-// FLOP/s of one core running independent FMAs: 12 chains of 8-wide FMAs hide the latency
-// (4 cycles × 2 ports = 8 needed). Best of several short runs.
-double measure_fma_peak_per_core() {
-#if defined(__AVX2__) && defined(__FMA__)
+// FLOP/s of one core running the engine's FMA-throughput loop of `width` (gnm/cpu/peak.hpp, the
+// same loop chapter 1 draws its roofline with): best of 5 runs of 2^23 iterations (~50 M cycles
+// each). 0 when the CPU cannot run that width, or when the loop's checksum is wrong (a broken
+// loop measures nothing; the %peak counter is then left out).
+double measure_peak_per_core(gnm::cpu::CpuKernel width) {
+  if (!gnm::cpu::cpu_kernel_supported(width)) return 0.0;
   double best = 0.0;
   for (int rep = 0; rep < 5; ++rep) {
-    __m256 acc[12];
-    for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(1.0f + 0.001f * float(i));
-    const __m256 m = _mm256_set1_ps(0.9999f), c = _mm256_set1_ps(1e-4f);
-    constexpr long kIters = 20'000'000;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (long it = 0; it < kIters; ++it) {
-#pragma GCC unroll 12
-      for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], m, c);
-    }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    float sink = 0.0f;
-    for (const __m256 v : acc) sink += _mm256_cvtss_f32(v);
-    benchmark::DoNotOptimize(sink);
-    best = std::max(best, double(kIters) * 12.0 * 16.0 / s);
-  }
-  return best;
-#else
-  return 0.0;  // no AVX2: no meaningful peak to compare with
-#endif
-}
-
-#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__)
-// The same loop with 16-wide zmm FMAs (24 chains: latency 4 × 2 ports = 8 needed, and the
-// wider registers allow more). Compiled for AVX-512 in this one function only and called only
-// when gnm::cpu::cpu_kernel_supported(Avx512) says the CPU and OS support it.
-__attribute__((target("avx512f"))) double measure_fma512_peak_per_core() {
-  double best = 0.0;
-  for (int rep = 0; rep < 5; ++rep) {
-    __m512 acc[24];
-    for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps(1.0f + 0.001f * float(i));
-    const __m512 m = _mm512_set1_ps(0.9999f), c = _mm512_set1_ps(1e-4f);
-    constexpr long kIters = 10'000'000;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (long it = 0; it < kIters; ++it) {
-#pragma GCC unroll 24
-      for (int i = 0; i < 24; ++i) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
-    }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    float sink = 0.0f;
-    alignas(64) float lanes[16];
-    for (const __m512 v : acc) {
-      _mm512_store_ps(lanes, v);
-      sink += lanes[0];
-    }
-    benchmark::DoNotOptimize(sink);
-    best = std::max(best, double(kIters) * 24.0 * 32.0 / s);
+    const gnm::cpu::FmaRun r = gnm::cpu::run_fma_loop(width, gnm::cpu::kFmaLoopMaxIterations);
+    if (!r.checksum_ok) return 0.0;
+    best = std::max(best, r.flops / r.seconds);
   }
   return best;
 }
-#endif
 
+// The AVX2 peak (0 without AVX2): the roof of the ladder and of engine_avx2.
 double peak_per_core() {
-  static const double peak = measure_fma_peak_per_core();
+  static const double peak = measure_peak_per_core(gnm::cpu::CpuKernel::Avx2);
   return peak;
 }
 
-// 0 when the CPU has no AVX-512.
+// The AVX-512 peak; 0 when the CPU has no AVX-512.
 double peak512_per_core() {
-  static const double peak = [] {
-#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__)
-    if (gnm::cpu::cpu_kernel_supported(gnm::cpu::CpuKernel::Avx512)) {
-      return measure_fma512_peak_per_core();
-    }
-#endif
-    return 0.0;
-  }();
+  static const double peak = measure_peak_per_core(gnm::cpu::CpuKernel::Avx512);
   return peak;
 }
 

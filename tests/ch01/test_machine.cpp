@@ -6,25 +6,33 @@
 
 #include "gnm/core/error.hpp"
 #include "gnm/core/random.hpp"
+#include "gnm/cpu/gemm.hpp"
+#include "gnm/cpu/peak.hpp"
 #include "limits.hpp"
 #include "machine_peak.hpp"
 
 using namespace gnm::ch01;
 
-TEST(MachinePeak, FmaLoopMatchesItsClosedFormExactly) {
-  for (std::int64_t n : {1, 7, 1000, 4096}) {
-    EXPECT_EQ(fma_chains(n, 1.0f, 0x1p-10f), fma_expected(n)) << n;
+TEST(MachinePeak, FmaPeakChecksEveryThreadForEveryWidth) {
+  using gnm::cpu::CpuKernel;
+  for (CpuKernel w : {CpuKernel::Portable, CpuKernel::Avx2, CpuKernel::Avx512}) {
+    if (!gnm::cpu::cpu_kernel_supported(w)) {
+      // Refused before any thread starts, with the engine's reason.
+      EXPECT_THROW(measure_fma_peak(w, 2, 2048, 1), gnm::NotImplemented);
+      continue;
+    }
+    const FmaResult r = measure_fma_peak(w, 2, 2048, 2);
+    EXPECT_TRUE(r.exact) << gnm::cpu::cpu_kernel_name(w);
+    EXPECT_EQ(r.checksum, gnm::cpu::fma_loop_expected(w, 2048));
+    EXPECT_EQ(r.expected, r.checksum);
+    EXPECT_EQ(r.width, w);
+    EXPECT_GT(r.best_gflops, 0);
   }
-  // Start values 0, 0.25, ..., 23.75 sum to 0.25 * (95 * 96 / 2) = 1140; each of the 96 lanes
-  // then gains n * 2^-10.
-  EXPECT_EQ(fma_expected(1024), 1140.0 + 96.0);
-  // A different step is detected: the check is not vacuous.
-  EXPECT_NE(fma_chains(1000, 1.0f, 0x1p-9f), fma_expected(1000));
-  const FmaResult r = measure_fma_peak(2, 2048, 2);
-  EXPECT_TRUE(r.exact);
-  EXPECT_GT(r.best_gflops, 0);
-  EXPECT_THROW(measure_fma_peak(1, kFmaMaxIterations + 1, 1), gnm::Error);
-  EXPECT_THROW(measure_fma_peak(1, 0, 1), gnm::Error);
+  EXPECT_THROW(measure_fma_peak(CpuKernel::Portable, 1, gnm::cpu::kFmaLoopMaxIterations + 1, 1),
+               gnm::Error);
+  EXPECT_THROW(measure_fma_peak(CpuKernel::Portable, 1, 0, 1), gnm::Error);
+  EXPECT_THROW(measure_fma_peak(CpuKernel::Portable, 0, 16, 1), gnm::Error);
+  EXPECT_THROW(measure_fma_peak(CpuKernel::Auto, 1, 16, 1), gnm::Error);
 }
 
 TEST(MachinePeak, TriadFillsEveryElementOnAnySplit) {

@@ -18,8 +18,8 @@ int count(const std::string& s, const std::string& what) {
 }
 
 const std::vector<Ceiling> kCeilings = {
-    {"CPU, 1 thread", {100, 20}, "#1f77b4", false},
-    {"CPU, 2 threads", {200, 30}, "#d62728", false},
+    {"CPU, 1 thread", {100, 20}, "#1f77b4", false, true},
+    {"CPU, 2 threads", {200, 30}, "#d62728", false, true},
 };
 
 }  // namespace
@@ -55,6 +55,21 @@ TEST(RooflineFigure, WithoutKernelsTheModelOpsSitOnTheRoof) {
 
 TEST(RooflineFigure, NeedsAValidCeiling) {
   EXPECT_THROW(roofline_svg("t", {}, {}, {}, {1, 1}), gnm::Error);
-  EXPECT_THROW(roofline_svg("t", {{"bad", {0, 10}, "#000000", false}}, {}, {}, {1, 1}),
+  EXPECT_THROW(roofline_svg("t", {{"bad", {0, 10}, "#000000", false, true}}, {}, {}, {1, 1}),
                gnm::Error);
+}
+
+TEST(RooflineFigure, TwoRoofsOfOneMachineLabelOnlyTheWiderRidge) {
+  // Chapter 1's AVX-512 and AVX2 ceilings: same bandwidth, two peaks; the AVX2 ridge is a bare
+  // marker so that its label does not collide with the AVX-512 one just above it.
+  const std::vector<Ceiling> roofs = {
+      {"CPU AVX-512, 1 thread", {200, 20}, "#1f77b4", false, true},
+      {"CPU AVX2, 1 thread", {100, 20}, "#aec7e8", false, false},
+  };
+  const std::string svg = roofline_svg("two roofs", roofs, {}, {}, {200, 20});
+  EXPECT_NE(svg.find(">CPU AVX-512, 1 thread: 200 GFLOP/s, 20 GB/s</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">CPU AVX2, 1 thread: 100 GFLOP/s, 20 GB/s</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">ridge 10 FLOP/B</text>"), std::string::npos);  // 200 / 20
+  EXPECT_EQ(svg.find(">ridge 5 FLOP/B</text>"), std::string::npos);   // 100 / 20: unlabelled
+  EXPECT_EQ(count(svg, "<polyline"), 2);
 }
