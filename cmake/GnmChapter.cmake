@@ -1,6 +1,16 @@
 # gnm_add_chapter() and gnm_add_exercises(): one place that knows how chapters and exercises build.
 include_guard(GLOBAL)
 
+# Links <target> with chapter <chapter>'s exercise library: the solutions, or with
+# -DGNM_LEARNER=ON the learner's own code in exercises/.
+function(_gnm_link_exercises target chapter)
+  if(GNM_LEARNER)
+    target_link_libraries(${target} PRIVATE gnm_${chapter}_exercise)
+  else()
+    target_link_libraries(${target} PRIVATE gnm_${chapter}_solution)
+  endif()
+endfunction()
+
 # gnm_add_chapter(<target> <main source> [SOURCES ...] [EXERCISES chNN] [LIBRARIES ...]
 #                 [SMOKE_ARGS ...])
 #
@@ -18,11 +28,7 @@ function(gnm_add_chapter target main)
   target_link_libraries(${target} PRIVATE gnm CLI11::CLI11 ${arg_LIBRARIES})
   gnm_set_warnings(${target})
   if(arg_EXERCISES)
-    if(GNM_LEARNER)
-      target_link_libraries(${target} PRIVATE gnm_${arg_EXERCISES}_exercise)
-    else()
-      target_link_libraries(${target} PRIVATE gnm_${arg_EXERCISES}_solution)
-    endif()
+    _gnm_link_exercises(${target} ${arg_EXERCISES})
   endif()
   if(arg_SMOKE_ARGS AND GNM_BUILD_TESTS)
     string(REGEX MATCH "^ch[0-9][0-9]" chapter "${target}")
@@ -168,11 +174,7 @@ function(gnm_add_benchmark target)
   target_link_libraries(${target} PRIVATE gnm benchmark::benchmark)
   gnm_set_warnings(${target})
   if(arg_EXERCISES)
-    if(GNM_LEARNER)
-      target_link_libraries(${target} PRIVATE gnm_${arg_EXERCISES}_exercise)
-    else()
-      target_link_libraries(${target} PRIVATE gnm_${arg_EXERCISES}_solution)
-    endif()
+    _gnm_link_exercises(${target} ${arg_EXERCISES})
   endif()
   set_property(GLOBAL APPEND PROPERTY GNM_EXECUTABLES ${target})
 endfunction()

@@ -230,9 +230,7 @@ Measurement run_cuda(const Options& opt, const gnm::cuda::DeviceInfo& dev,
 std::string to_json(const Options& opt, const Measurement& m, const gnm::cuda::DeviceReport& cuda) {
   using gnm::json_number;
   using gnm::json_quote;
-  const std::time_t now = std::time(nullptr);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const std::string date = gnm::utc_timestamp();
   const gnm::HostInfo host = gnm::host_info();
   const std::string gpu = cuda.devices.empty() ? "none" : cuda.devices.front().name;
   std::ostringstream j;

@@ -245,9 +245,7 @@ void section_1_3(Run& run) {
 std::string to_json(const Run& run) {
   using gnm::json_number;
   using gnm::json_quote;
-  const std::time_t now = std::time(nullptr);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const std::string date = gnm::utc_timestamp();
   const gnm::HostInfo host = gnm::host_info();
   const std::string gpu = run.cuda.devices.empty() ? "none" : run.cuda.devices.front().name;
   bool ok = true;

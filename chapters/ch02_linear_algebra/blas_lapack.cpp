@@ -30,15 +30,9 @@ namespace {
 
 constexpr double kEps = gnm::kEpsF32;
 
+// One untimed warm-up run first: page faults, OpenBLAS thread start.
 double median_ms(int repeat, const std::function<void()>& fn) {
-  fn();  // warm-up: page faults, OpenBLAS thread start
-  std::vector<double> ms;
-  for (int i = 0; i < repeat; ++i) {
-    gnm::HostTimer t;
-    fn();
-    ms.push_back(t.elapsed_ms());
-  }
-  return gnm::summarize(ms).median_ms;
+  return gnm::median_time_ms(repeat, fn, /*warmup=*/1);
 }
 
 std::vector<float> uniform(std::size_t n, std::uint64_t seed, float lo = -1.0f, float hi = 1.0f) {

@@ -16,16 +16,6 @@
 namespace chapter2 {
 namespace {
 
-double median_ms(int repeat, const std::function<void()>& fn) {
-  std::vector<double> ms;
-  for (int i = 0; i < repeat; ++i) {
-    gnm::HostTimer t;
-    fn();
-    ms.push_back(t.elapsed_ms());
-  }
-  return gnm::summarize(ms).median_ms;
-}
-
 ConvCostRow measure(const std::string& name, const gnm::cpu::Conv2dParams& p, int repeat,
                     gnm::ThreadPool& pool) {
   ConvCostRow r;
@@ -41,11 +31,11 @@ ConvCostRow measure(const std::string& name, const gnm::cpu::Conv2dParams& p, in
   std::vector<float> direct(out_size, std::nanf("")), gemm(out_size, std::nanf(""));
 
   //! [conv_measure]
-  r.direct_ms = median_ms(repeat, [&] { gnm::cpu::conv2d_direct(p, x, w, direct); });
-  r.im2col_ms = median_ms(repeat, [&] { gnm::cpu::conv2d_im2col(p, x, w, gemm, &pool); });
+  r.direct_ms = gnm::median_time_ms(repeat, [&] { gnm::cpu::conv2d_direct(p, x, w, direct); });
+  r.im2col_ms = gnm::median_time_ms(repeat, [&] { gnm::cpu::conv2d_im2col(p, x, w, gemm, &pool); });
   if (r.cost.im2col_extra_bytes > 0) {  // a pointwise convolution skips im2col: 0 ms
     std::vector<float> columns(static_cast<std::size_t>(gnm::cpu::im2col_size(p)));
-    r.im2col_only_ms = median_ms(repeat, [&] {
+    r.im2col_only_ms = gnm::median_time_ms(repeat, [&] {
       for (std::int64_t n = 0; n < p.n; ++n) gnm::cpu::im2col(p, x, n, columns);
     });
   }

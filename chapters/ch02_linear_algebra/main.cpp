@@ -108,9 +108,7 @@ SectionResult run_views() {
 
 std::string results_json(const Options& opt, const std::map<std::string, SectionResult>& sections,
                          bool verified) {
-  const std::time_t now = std::time(nullptr);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const std::string date = gnm::utc_timestamp();
   const gnm::HostInfo host = gnm::host_info();
   std::ostringstream j;
   j << "{\n  \"program\": \"ch02_linear_algebra\",\n  \"date\": " << gnm::json_quote(date)

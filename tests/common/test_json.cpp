@@ -19,3 +19,12 @@ TEST(Json, NumbersAndNonFinite) {
   EXPECT_EQ(gnm::json_number(std::nan("")), "null");
   EXPECT_EQ(gnm::json_number(std::numeric_limits<double>::infinity()), "null");
 }
+
+TEST(Json, UtcTimestampIsIso8601) {
+  const std::string t = gnm::utc_timestamp();
+  ASSERT_EQ(t.size(), 20u) << t;
+  EXPECT_EQ(t[4], '-');
+  EXPECT_EQ(t[10], 'T');
+  EXPECT_EQ(t.back(), 'Z');
+  EXPECT_EQ(t.substr(0, 2), "20");
+}

@@ -61,3 +61,12 @@ TEST(Timer, SummaryIsOrderStatistics) {
   gnm::HostTimer t;
   EXPECT_GE(t.elapsed_ms(), 0.0);
 }
+
+TEST(Timer, MedianTimeRunsWarmupAndRepeats) {
+  int calls = 0;
+  const double ms = gnm::median_time_ms(5, [&] { ++calls; }, /*warmup=*/2);
+  EXPECT_EQ(calls, 7);
+  EXPECT_GE(ms, 0.0);
+  EXPECT_THROW(gnm::median_time_ms(0, [] {}), gnm::Error);
+  EXPECT_THROW(gnm::median_time_ms(1, [] {}, -1), gnm::Error);
+}

@@ -1,6 +1,7 @@
 #include "gnm/core/timer.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "gnm/core/check.hpp"
 
@@ -16,6 +17,19 @@ TimingStats summarize(std::vector<double> samples_ms) {
   s.median_ms = n % 2 ? samples_ms[n / 2] : 0.5 * (samples_ms[n / 2 - 1] + samples_ms[n / 2]);
   s.runs = static_cast<int>(n);
   return s;
+}
+
+double median_time_ms(int repeat, const std::function<void()>& fn, int warmup) {
+  GNM_CHECK(repeat >= 1 && warmup >= 0, "need at least one timed run", repeat, warmup);
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> ms;
+  ms.reserve(static_cast<std::size_t>(repeat));
+  for (int i = 0; i < repeat; ++i) {
+    HostTimer t;
+    fn();
+    ms.push_back(t.elapsed_ms());
+  }
+  return summarize(std::move(ms)).median_ms;
 }
 
 }  // namespace gnm

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <vector>
 
 namespace gnm {
@@ -33,5 +34,9 @@ struct TimingStats {
 
 /// Summarises `samples_ms` (throws gnm::Error when it is empty).
 TimingStats summarize(std::vector<double> samples_ms);
+
+/// Runs `fn` `warmup` times untimed, then `repeat` times timed with HostTimer, and returns the
+/// median in milliseconds (throws gnm::Error unless repeat >= 1 and warmup >= 0).
+double median_time_ms(int repeat, const std::function<void()>& fn, int warmup = 0);
 
 }  // namespace gnm
