@@ -7,3 +7,6 @@ fi
 # The number of parallel jobs: all cores (CI machines have 2).
 GNM_JOBS=${GNM_JOBS:-$(nproc)}
 export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-$GNM_JOBS}
+# ccache: hash paths relative to the checkout, so that a fresh clone elsewhere (CI) reuses the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$GNM_ROOT}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
