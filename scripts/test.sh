@@ -32,10 +32,10 @@ cmake --preset asan -DGNM_WERROR=ON >/dev/null
 cmake --build --preset asan -j "$GNM_JOBS"
 ctest --preset asan --output-junit "$results/asan.xml" || true
 
-step "ThreadSanitizer: the thread pool and the multithreaded GEMM (preset tsan)"
+step "ThreadSanitizer: the thread pool, the channel and the multithreaded GEMM (preset tsan)"
 cmake --preset tsan -DGNM_WERROR=ON >/dev/null
 cmake --build --preset tsan -j "$GNM_JOBS" --target gnm_engine_tests
-ctest --preset tsan -R 'engine/(ThreadPool|Sgemm)\.' --output-junit "$results/tsan.xml" || true
+ctest --preset tsan -R 'engine/(ThreadPool|Sgemm|Channel)\.' --output-junit "$results/tsan.xml" || true
 
 step "book (Doxygen, warnings are errors)"
 cmake --build --preset default --target book
