@@ -56,46 +56,45 @@ double error_ratio(const std::vector<float>& got, const std::vector<double>& ref
   return worst;
 }
 
-// C (m×n) = A (m×k) · B (k×n) in double, with mass_ij = Σ_k |a_ik·b_kj|: the GEMM reference.
-void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, const std::vector<float>& a,
-                    const std::vector<float>& b, std::vector<double>& c,
-                    std::vector<double>& mass) {
-  c.assign(static_cast<std::size_t>(m * n), 0.0);
-  mass.assign(c.size(), 0.0);
-  for (std::int64_t i = 0; i < m; ++i) {
-    for (std::int64_t p = 0; p < k; ++p) {
-      const double aip = a[static_cast<std::size_t>(i * k + p)];
-      for (std::int64_t j = 0; j < n; ++j) {
-        const double t = aip * static_cast<double>(b[static_cast<std::size_t>(p * n + j)]);
-        c[static_cast<std::size_t>(i * n + j)] += t;
-        mass[static_cast<std::size_t>(i * n + j)] += std::fabs(t);
-      }
-    }
-  }
+// Fills the check and timing columns of `r`: it passes when `ratio` (error / bound) is <= 1, and
+// its time is the median of `call` after one warm-up.
+void finish_row(BlasRow& r, double ratio, const char* checked_against, int repeat,
+                const std::function<void()>& call) {
+  r.error_ratio = ratio;
+  r.checked_against = checked_against;
+  r.ok = r.error_ratio <= 1.0;
+  r.ms = median_ms(repeat, call);
+  r.gflops = r.flops / (r.ms * 1e6);
 }
 
-BlasRow engine_sgemm_row(std::int64_t n, int repeat, std::uint64_t seed,
-                         const std::vector<double>& ref, const std::vector<double>& mass) {
+// One level-3 row: C = A·B (n×n) by `gemm(a, b, c)` on random A and B, C poisoned with NaN (beta = 0
+// must overwrite it), checked against the double reference `ref` with its `mass`.
+using GemmCall = std::function<void(const float* a, const float* b, float* c)>;
+BlasRow sgemm_row(const char* routine, std::int64_t n, int repeat, std::uint64_t seed,
+                  const std::vector<double>& ref, const std::vector<double>& mass,
+                  const GemmCall& gemm) {
   const auto a = uniform(static_cast<std::size_t>(n * n), seed);
   const auto b = uniform(static_cast<std::size_t>(n * n), seed + 1);
   std::vector<float> c(static_cast<std::size_t>(n * n), std::nanf(""));
-  auto call = [&] {
-    gnm::cpu::sgemm(gnm::cpu::Transpose::No, gnm::cpu::Transpose::No, n, n, n, 1.0f, a.data(), n,
-                    b.data(), n, 0.0f, c.data(), n);
-  };
+  auto call = [&] { gemm(a.data(), b.data(), c.data()); };
   call();
   BlasRow r;
-  r.routine = "gnm::cpu::sgemm";
+  r.routine = routine;
   r.level = 3;
   r.shape = "M = N = K = " + std::to_string(n);
   r.flops = 2.0 * static_cast<double>(n * n * n);
   r.bytes = 4.0 * 3.0 * static_cast<double>(n * n);
-  r.error_ratio = error_ratio(c, ref, mass, n);
-  r.checked_against = "double loop";
-  r.ok = r.error_ratio <= 1.0;
-  r.ms = median_ms(repeat, call);
-  r.gflops = r.flops / (r.ms * 1e6);
+  finish_row(r, error_ratio(c, ref, mass, n), "double loop", repeat, call);
   return r;
+}
+
+BlasRow engine_sgemm_row(std::int64_t n, int repeat, std::uint64_t seed,
+                         const std::vector<double>& ref, const std::vector<double>& mass) {
+  return sgemm_row("gnm::cpu::sgemm", n, repeat, seed, ref, mass,
+                   [n](const float* a, const float* b, float* c) {
+                     gnm::cpu::sgemm(gnm::cpu::Transpose::No, gnm::cpu::Transpose::No, n, n, n,
+                                     1.0f, a, n, b, n, 0.0f, c, n);
+                   });
 }
 
 }  // namespace
@@ -124,10 +123,8 @@ BlasRow run_saxpy(std::int64_t n, int repeat, std::uint64_t seed) {
     const double err = std::fabs(static_cast<double>(y[i]) - ref[i]);
     r.error_ratio = std::max(r.error_ratio, err / (tol.abs + tol.rel * std::fabs(ref[i])));
   }
-  r.checked_against = "double loop (gnm::cpu::saxpy_reference)";
-  r.ok = r.error_ratio <= 1.0;
-  r.ms = median_ms(repeat, [&] { cblas_saxpy(static_cast<int>(n), a, x.data(), 1, y.data(), 1); });
-  r.gflops = r.flops / (r.ms * 1e6);
+  finish_row(r, r.error_ratio, "double loop (gnm::cpu::saxpy_reference)", repeat,
+             [&] { cblas_saxpy(static_cast<int>(n), a, x.data(), 1, y.data(), 1); });
   return r;
 }
 
@@ -156,38 +153,19 @@ BlasRow run_sgemv(std::int64_t m, std::int64_t n, int repeat, std::uint64_t seed
   r.shape = std::to_string(m) + " x " + std::to_string(n);
   r.flops = 2.0 * static_cast<double>(m * n);
   r.bytes = 4.0 * static_cast<double>(m * n + n + m);
-  r.error_ratio = error_ratio(y, ref, mass, n);
-  r.checked_against = "double loop";
-  r.ok = r.error_ratio <= 1.0;
-  r.ms = median_ms(repeat, call);
-  r.gflops = r.flops / (r.ms * 1e6);
+  finish_row(r, error_ratio(y, ref, mass, n), "double loop", repeat, call);
   return r;
 }
 
 // Level 3: C <- A·B, n×n. 2n³ FLOPs on 12n² bytes: n/6 FLOPs per byte, compute-bound.
 BlasRow run_sgemm(std::int64_t n, int repeat, std::uint64_t seed, const std::vector<double>& ref,
                   const std::vector<double>& mass) {
-  const auto a = uniform(static_cast<std::size_t>(n * n), seed);
-  const auto b = uniform(static_cast<std::size_t>(n * n), seed + 1);
-  std::vector<float> c(static_cast<std::size_t>(n * n), std::nanf(""));
   const int ni = static_cast<int>(n);
-  auto call = [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data(), ni,
-                b.data(), ni, 0.0f, c.data(), ni);
-  };
-  call();
-  BlasRow r;
-  r.routine = "cblas_sgemm";
-  r.level = 3;
-  r.shape = "M = N = K = " + std::to_string(n);
-  r.flops = 2.0 * static_cast<double>(n * n * n);
-  r.bytes = 4.0 * 3.0 * static_cast<double>(n * n);
-  r.error_ratio = error_ratio(c, ref, mass, n);
-  r.checked_against = "double loop";
-  r.ok = r.error_ratio <= 1.0;
-  r.ms = median_ms(repeat, call);
-  r.gflops = r.flops / (r.ms * 1e6);
-  return r;
+  return sgemm_row("cblas_sgemm", n, repeat, seed, ref, mass,
+                   [ni](const float* a, const float* b, float* c) {
+                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a,
+                                 ni, b, ni, 0.0f, c, ni);
+                   });
 }
 //! [blas_levels]
 
@@ -406,11 +384,11 @@ BlasLapackReport run_blas_lapack(bool quick, std::uint64_t seed) {
   r.have_lapack = CH02_HAVE_LAPACKE != 0;
   const int repeat = quick ? 3 : 10;
   const std::int64_t n3 = quick ? 128 : 512;
-  std::vector<double> ref, mass;
+  std::vector<double> ref(static_cast<std::size_t>(n3 * n3)), mass(ref.size());
   {
     const auto a = uniform(static_cast<std::size_t>(n3 * n3), seed + 4);
     const auto b = uniform(static_cast<std::size_t>(n3 * n3), seed + 5);
-    gemm_reference(n3, n3, n3, a, b, ref, mass);
+    gnm::cpu::sgemm_reference(n3, n3, n3, a.data(), n3, b.data(), n3, ref, mass);
   }
 #if GNM_HAVE_OPENBLAS
   r.blas.push_back(run_saxpy(quick ? 1 << 16 : 1 << 22, repeat, seed));

@@ -416,3 +416,18 @@ TEST_P(SgemmKernel, AgreesWithOpenBlasAndTheOpenBlasBackend) {
   }
 }
 #endif
+
+TEST(SgemmReference, ExactSmallProductMassAndShapeErrors) {
+  // A (2×3, lda 4) · B (3×2, ldb 3): small integers, exact in double.
+  const std::vector<float> A = {1, -2, 3, 99, 4, 5, -6, 99};
+  const std::vector<float> B = {1, 2, 99, -1, 0, 99, 2, -3, 99};
+  std::vector<double> c(4), mass(4);
+  gnm::cpu::sgemm_reference(2, 2, 3, A.data(), 4, B.data(), 3, c, mass);
+  EXPECT_EQ(c, (std::vector<double>{9, -7, -13, 26}));
+  EXPECT_EQ(mass, (std::vector<double>{9, 11, 21, 26}));
+  std::vector<double> small(3);
+  EXPECT_THROW(gnm::cpu::sgemm_reference(2, 2, 3, A.data(), 4, B.data(), 3, small, mass),
+               gnm::ShapeError);
+  EXPECT_THROW(gnm::cpu::sgemm_reference(2, 2, 3, A.data(), 2, B.data(), 3, c, mass),
+               gnm::ShapeError);
+}

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "gnm/core/thread_pool.hpp"
 
@@ -115,5 +116,14 @@ GemmConfig sgemm_config();
 /// The configuration of `kernel` (Auto: the best supported); gnm::NotImplemented when it cannot
 /// run here.
 GemmConfig sgemm_config(CpuKernel kernel);
+
+/// The reference for checking any fp32 GEMM: C = A · B (row-major, A M×K with row stride `lda`,
+/// B K×N with row stride `ldb`) in double precision, written densely into `c` (M·N), together
+/// with `mass` (M·N) = Σ_k |a_ik · b_kj|, the scale of each element's rounding error: an fp32
+/// K-term dot product errs by at most about K · eps · mass (Higham, Thm 3.1). Throws
+/// gnm::ShapeError when a size or leading dimension does not fit. O(M·N·K): for tests and checks.
+void sgemm_reference(std::int64_t M, std::int64_t N, std::int64_t K, const float* A,
+                     std::int64_t lda, const float* B, std::int64_t ldb, std::span<double> c,
+                     std::span<double> mass);
 
 }  // namespace gnm::cpu
