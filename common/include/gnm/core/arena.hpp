@@ -46,11 +46,14 @@ class Arena {
   /// An arena that takes memory from the system in blocks of `block_bytes` (>= 64; bigger
   /// requests get a block of their own size). gnm::Error naming the value otherwise.
   explicit Arena(std::size_t block_bytes = 64 * 1024);
+  /// Runs the remaining destructors (newest first) and frees every block.
   ~Arena();
+  /// Takes `other`'s blocks and objects; `other` is left empty.
   Arena(Arena&& other) noexcept;
+  /// Frees this arena's contents, then takes `other`'s; `other` is left empty.
   Arena& operator=(Arena&& other) noexcept;
-  Arena(const Arena&) = delete;
-  Arena& operator=(const Arena&) = delete;
+  Arena(const Arena&) = delete;             ///< Not copyable: it owns its blocks.
+  Arena& operator=(const Arena&) = delete;  ///< Not copyable: it owns its blocks.
 
   /// `bytes` of uninitialised memory aligned to `align` (a power of two, at most 4096;
   /// gnm::Error naming it otherwise). Zero bytes gives a valid, unique, aligned pointer.
@@ -150,10 +153,12 @@ class PoolAllocator {
   /// Largest request served (4 GiB); bigger ones are a gnm::Error naming the size.
   static constexpr std::size_t kMaxBytes = std::size_t{1} << 32;
 
+  /// An empty pool; it takes memory from the system on demand.
   PoolAllocator() = default;
+  /// Frees every block, cached or still live.
   ~PoolAllocator();
-  PoolAllocator(const PoolAllocator&) = delete;
-  PoolAllocator& operator=(const PoolAllocator&) = delete;
+  PoolAllocator(const PoolAllocator&) = delete;             ///< Not copyable: blocks know their pool.
+  PoolAllocator& operator=(const PoolAllocator&) = delete;  ///< Not copyable: blocks know their pool.
 
   /// At least `bytes` of uninitialised memory, 64-byte aligned (zero bytes gives a valid block).
   void* allocate(std::size_t bytes);
