@@ -1,0 +1,113 @@
+// Chapter 4 — Numerical computing in C++ (the seed book's "Rust numerics basics").
+//
+//   4.1 ownership: move-only buffers, shared and weak views, what each view costs
+//   4.2 a 2-D array type with BLAS-backed matmul, axpy, row sums, transpose — beside Eigen
+//   4.3 unsafe code kept local: file descriptors, mmap and FILE* inside small RAII types
+//   4.4 FFI: the engine's C API (gnm/capi/gnm.h) from C++, its errors and struct layouts
+//       (capi_demo.c calls it from C, tests/ch04/test_capi_ctypes.py from Python)
+//   4.5 zero-cost abstraction: expression templates vs naive operators vs a hand loop;
+//       constexpr shape maths (ch04_bench is the Google Benchmark sweep)
+//
+//   ch04_cpp_numerics [--section all|4.1|4.2|4.3|4.4|4.5] [--quick] [--max-n 1024] [--reps 5]
+//                     [--json FILE]
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "eigen_ops.hpp"
+#include "gnm/core/error.hpp"
+#include "gnm/core/file.hpp"
+#include "gnm/core/host_info.hpp"
+#include "gnm/core/json.hpp"
+#include "sections.hpp"
+
+namespace {
+
+std::string results_json(const ch04::Options& opt,
+                         const std::map<std::string, ch04::SectionResult>& sections,
+                         bool verified) {
+  const gnm::HostInfo host = gnm::host_info();
+  std::ostringstream j;
+  j << "{\n  \"program\": \"ch04_cpp_numerics\",\n  \"date\": " << gnm::json_quote(gnm::utc_timestamp())
+    << ",\n  \"machine\": {\"cpu\": " << gnm::json_quote(host.cpu_model)
+    << ", \"cores\": " << host.logical_cores << ", \"gpu\": \"none\"},\n"
+    << "  \"backend\": \"cpu (1 thread)\",\n  \"parameters\": {\"section\": "
+    << gnm::json_quote(opt.section) << ", \"quick\": " << (opt.quick ? "true" : "false")
+    << ", \"max_n\": " << opt.max_n << ", \"reps\": " << opt.reps
+    << ", \"compiler\": " << gnm::json_quote(host.compiler)
+    << ", \"eigen\": " << gnm::json_quote(ch04::eigen::version()) << "},\n"
+    << "  \"figures\": {},\n  \"tables\": {";
+  bool first = true;
+  for (const auto& [title, s] : sections) {
+    j << (first ? "\n    " : ",\n    ") << gnm::json_quote(title) << ": " << s.json;
+    first = false;
+  }
+  j << "\n  },\n  \"verified\": " << (verified ? "true" : "false") << "\n}\n";
+  return j.str();
+}
+
+int run(const ch04::Options& opt) {
+  const std::vector<std::string> known = {"all", "4.1", "4.2", "4.3", "4.4", "4.5"};
+  bool valid = false;
+  for (const auto& k : known) valid = valid || k == opt.section;
+  if (!valid) {
+    throw gnm::Error("--section must be one of all, 4.1, 4.2, 4.3, 4.4, 4.5; got '" +
+                     opt.section + "'");
+  }
+  if (opt.max_n < 16 || opt.max_n > 4096) {
+    throw gnm::Error("--max-n must be in [16, 4096], got " + std::to_string(opt.max_n));
+  }
+  if (opt.reps < 1 || opt.reps > 1000) {
+    throw gnm::Error("--reps must be in [1, 1000], got " + std::to_string(opt.reps));
+  }
+  const auto want = [&](const char* s) { return opt.section == "all" || opt.section == s; };
+
+  std::map<std::string, ch04::SectionResult> sections;
+  if (want("4.1")) sections["4.1 ownership"] = ch04::run_ownership(opt);
+  if (want("4.2")) sections["4.2 Array2D vs Eigen"] = ch04::run_arrays(opt);
+  if (want("4.3")) sections["4.3 RAII wrappers"] = ch04::run_raii(opt);
+  if (want("4.4")) sections["4.4 C API"] = ch04::run_ffi(opt);
+  if (want("4.5")) sections["4.5 zero-cost abstraction"] = ch04::run_zero_cost(opt);
+
+  bool verified = true;
+  for (const auto& [title, s] : sections) {
+    if (!s.ok) std::printf("FAILED: %s\n", title.c_str());
+    verified = verified && s.ok;
+  }
+  if (!opt.json.empty()) {
+    gnm::write_file_atomic(opt.json, results_json(opt, sections, verified));
+    std::printf("results written to %s\n", opt.json.c_str());
+  }
+  std::printf("Verification: %s\n", verified ? "PASSED" : "FAILED");
+  return verified ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Chapter 4: numerical computing in C++ (ownership, arrays, RAII, FFI, zero cost)"};
+  ch04::Options opt;
+  app.add_option("--section", opt.section, "all, 4.1, 4.2, 4.3, 4.4 or 4.5")->capture_default_str();
+  app.add_flag("--quick", opt.quick, "small sizes (seconds instead of a minute)");
+  app.add_option("--max-n", opt.max_n, "largest matrix size of the 4.2 matmul table")
+      ->capture_default_str();
+  app.add_option("--reps", opt.reps, "timed repetitions per measurement (median reported)")
+      ->capture_default_str();
+  app.add_option("--json", opt.json, "also write every table to this JSON file");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run(opt);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+}
