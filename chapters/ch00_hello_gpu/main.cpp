@@ -26,6 +26,7 @@
 #include "gnm/core/file.hpp"
 #include "gnm/core/host_info.hpp"
 #include "gnm/core/json.hpp"
+#include "gnm/core/program_report.hpp"
 #include "gnm/core/random.hpp"
 #include "gnm/core/timer.hpp"
 #include "gnm/core/verify.hpp"
@@ -324,18 +325,5 @@ int main(int argc, char** argv) {
   app.add_option("--block", opt.block, "threads per block (multiple of 32, at most 1024)")
       ->capture_default_str();
   app.add_option("--json", opt.json, "also write the measurements to this JSON file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
-    return run(opt);
-  } catch (const gnm::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+  return gnm::run_cli<CLI::ParseError>(app, argc, argv, [&] { return run(opt); });
 }

@@ -30,6 +30,7 @@
 #include "gnm/core/file.hpp"
 #include "gnm/core/host_info.hpp"
 #include "gnm/core/json.hpp"
+#include "gnm/core/program_report.hpp"
 #include "gnm/cpu/gemm.hpp"
 #include "gnm/cpu/peak.hpp"
 #include "gnm/cuda/device.hpp"
@@ -335,15 +336,5 @@ int main(int argc, char** argv) {
                "of parallel speed-up"};
   Options opt;
   add_options(app, opt);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
-    return run_program(opt);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+  return gnm::run_cli<CLI::ParseError>(app, argc, argv, [&] { return run_program(opt); });
 }

@@ -14,9 +14,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <ctime>
-#include <exception>
-#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -24,10 +21,8 @@
 #include "blas_lapack.hpp"
 #include "conv_cost.hpp"
 #include "gnm/core/error.hpp"
-#include "gnm/core/file.hpp"
-#include "gnm/core/host_info.hpp"
-#include "gnm/core/json.hpp"
 #include "gnm/core/matrix_view.hpp"
+#include "gnm/core/program_report.hpp"
 #include "gnm/core/thread_pool.hpp"
 #include "gnm/cpu/gemm.hpp"
 #include "ladder_table.hpp"
@@ -106,27 +101,6 @@ SectionResult run_views() {
   return r;
 }
 
-std::string results_json(const Options& opt, const std::map<std::string, SectionResult>& sections,
-                         bool verified) {
-  const std::string date = gnm::utc_timestamp();
-  const gnm::HostInfo host = gnm::host_info();
-  std::ostringstream j;
-  j << "{\n  \"program\": \"ch02_linear_algebra\",\n  \"date\": " << gnm::json_quote(date)
-    << ",\n  \"machine\": {\"cpu\": " << gnm::json_quote(host.cpu_model)
-    << ", \"cores\": " << host.logical_cores << ", \"gpu\": \"none\"},\n"
-    << "  \"backend\": \"cpu\",\n  \"parameters\": {\"section\": " << gnm::json_quote(opt.section)
-    << ", \"quick\": " << (opt.quick ? "true" : "false") << ", \"threads\": "
-    << gnm::default_thread_pool().size() << ", \"gemm_n\": " << opt.gemm_n << "},\n"
-    << "  \"figures\": {},\n  \"tables\": {";
-  bool first = true;
-  for (const auto& [title, s] : sections) {
-    j << (first ? "\n    " : ",\n    ") << gnm::json_quote(title) << ": " << s.json;
-    first = false;
-  }
-  j << "\n  },\n  \"verified\": " << (verified ? "true" : "false") << "\n}\n";
-  return j.str();
-}
-
 int run(const Options& opt) {
   const std::vector<std::string> known = {"all", "2.1", "2.2", "2.3", "ladder", "2.4", "2.5"};
   bool valid = false;
@@ -143,45 +117,42 @@ int run(const Options& opt) {
   gnm::ThreadPool pool(threads);
   auto want = [&](const char* s) { return opt.section == "all" || opt.section == s; };
 
-  std::map<std::string, SectionResult> sections;
-  if (want("2.1")) sections["2.1 strided views"] = run_views();
+  gnm::ProgramReport report("ch02_linear_algebra");
+  // "threads": the pool the parallel GEMMs actually used (--threads, or every core).
+  report.parameter("section", opt.section)
+      .parameter("quick", opt.quick)
+      .parameter("threads", threads)
+      .parameter("gemm_n", opt.gemm_n);
+  if (want("2.1")) {
+    const auto r = run_views();
+    report.add_section("2.1 strided views", r.ok, r.json);
+  }
   if (want("2.2")) {
     const auto t = chapter2::run_conv_cost(opt.quick, threads);
     chapter2::print(t);
-    sections["2.2 convolution: direct vs im2col + GEMM"] = {t.verified, chapter2::to_json(t)};
+    report.add_section("2.2 convolution: direct vs im2col + GEMM", t.verified, chapter2::to_json(t));
   }
   if (want("2.3")) {
     const auto t = chapter2::run_layout_cache(opt.quick);
     chapter2::print(t);
-    sections["2.3 loop orders and blocking"] = {t.verified, chapter2::to_json(t)};
+    report.add_section("2.3 loop orders and blocking", t.verified, chapter2::to_json(t));
   }
   if (want("ladder")) {
     const auto t = chapter2::run_ladder(opt.quick ? 128 : opt.gemm_n, pool);
     chapter2::print(t);
-    sections["GEMM ladder"] = {t.verified, chapter2::to_json(t)};
+    report.add_section("GEMM ladder", t.verified, chapter2::to_json(t));
   }
   if (want("2.4")) {
     const auto r = chapter2::run_blas_lapack(opt.quick);
     chapter2::print(r);
-    sections["2.4 BLAS and LAPACK"] = {r.verified, chapter2::to_json(r)};
+    report.add_section("2.4 BLAS and LAPACK", r.verified, chapter2::to_json(r));
   }
   if (want("2.5")) {
     const auto r = chapter2::run_numerics(opt.quick);
     chapter2::print(r);
-    sections["2.5 numerics"] = {r.verified, chapter2::to_json(r)};
+    report.add_section("2.5 numerics", r.verified, chapter2::to_json(r));
   }
-
-  bool verified = true;
-  for (const auto& [title, s] : sections) {
-    if (!s.ok) std::printf("FAILED: %s\n", title.c_str());
-    verified = verified && s.ok;
-  }
-  if (!opt.json.empty()) {
-    gnm::write_file_atomic(opt.json, results_json(opt, sections, verified));
-    std::printf("results written to %s\n", opt.json.c_str());
-  }
-  std::printf("Verification: %s\n", verified ? "PASSED" : "FAILED");
-  return verified ? 0 : 1;
+  return report.finish(opt.json);
 }
 
 }  // namespace
@@ -197,15 +168,5 @@ int main(int argc, char** argv) {
   app.add_option("--gemm-n", opt.gemm_n, "matrix size of the GEMM ladder table")
       ->capture_default_str();
   app.add_option("--json", opt.json, "also write every table to this JSON file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
-    return run(opt);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+  return gnm::run_cli<CLI::ParseError>(app, argc, argv, [&] { return run(opt); });
 }

@@ -13,18 +13,14 @@
 //                 [--repeat 200] [--dot FILE] [--json FILE]
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
-#include <exception>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "forward_reverse.hpp"
 #include "gnm/core/error.hpp"
-#include "gnm/core/file.hpp"
-#include "gnm/core/host_info.hpp"
-#include "gnm/core/json.hpp"
+#include "gnm/core/program_report.hpp"
 #include "sections.hpp"
 
 namespace {
@@ -38,27 +34,6 @@ struct Options {
   std::string dot;
   std::string json;
 };
-
-std::string results_json(const Options& opt, const std::map<std::string, chapter3::Section>& sections,
-                         bool verified) {
-  const gnm::HostInfo host = gnm::host_info();
-  std::ostringstream j;
-  j << "{\n  \"program\": \"ch03_autodiff\",\n  \"date\": " << gnm::json_quote(gnm::utc_timestamp())
-    << ",\n  \"machine\": {\"cpu\": " << gnm::json_quote(host.cpu_model)
-    << ", \"cores\": " << host.logical_cores << ", \"gpu\": \"none\"},\n"
-    << "  \"backend\": \"cpu (1 thread, double precision)\",\n  \"parameters\": {\"section\": "
-    << gnm::json_quote(opt.section) << ", \"quick\": " << (opt.quick ? "true" : "false")
-    << ", \"max_n\": " << opt.max_n << ", \"layers\": " << opt.layers
-    << ", \"repeat\": " << opt.repeat << "},\n  \"figures\": {},\n  \"tables\": {";
-  bool first = true;
-  // Each section's JSON is a list of "3.x table": {"rows": [...]} members.
-  for (const auto& [title, s] : sections) {
-    j << (first ? "\n    " : ",\n    ") << s.json;
-    first = false;
-  }
-  j << "\n  },\n  \"verified\": " << (verified ? "true" : "false") << "\n}\n";
-  return j.str();
-}
 
 int run(const Options& opt) {
   const std::vector<std::string> known = {"all", "3.1", "3.2", "3.3", "3.4", "3.5"};
@@ -78,34 +53,34 @@ int run(const Options& opt) {
   }
   auto want = [&](const char* s) { return opt.section == "all" || opt.section == s; };
 
-  std::map<std::string, chapter3::Section> sections;  // by section number: printed in order
+  gnm::ProgramReport report("ch03_autodiff");
+  report.backend("cpu (1 thread, double precision)")
+      .parameter("section", opt.section)
+      .parameter("quick", opt.quick)
+      .parameter("max_n", opt.max_n)
+      .parameter("layers", opt.layers)
+      .parameter("repeat", opt.repeat);
+  // Each section's JSON is a list of "3.x table": {"rows": [...]} members, spliced into "tables".
+  const auto add = [&](const std::string& title, const chapter3::Section& s) {
+    report.add_section_members(title, s.verified, s.json);
+  };
   if (want("3.1")) {
     const auto r = chapter3::run_forward_reverse(opt.quick ? std::min(opt.max_n, 100) : opt.max_n,
                                                  opt.quick);
     chapter3::print(r);
-    sections["3.1 forward and reverse mode"] = {r.verified, chapter3::to_json(r)};
+    add("3.1 forward and reverse mode", {r.verified, chapter3::to_json(r)});
   }
-  if (want("3.2")) sections["3.2 computation graph"] = chapter3::run_graph_section(opt.dot);
+  if (want("3.2")) add("3.2 computation graph", chapter3::run_graph_section(opt.dot));
   if (want("3.3")) {
-    sections["3.3 tape memory"] = chapter3::run_memory_section(opt.quick ? std::min(opt.layers, 8) : opt.layers);
+    add("3.3 tape memory",
+        chapter3::run_memory_section(opt.quick ? std::min(opt.layers, 8) : opt.layers));
   }
-  if (want("3.4")) sections["3.4 typed tensors"] = chapter3::run_typed_section();
+  if (want("3.4")) add("3.4 typed tensors", chapter3::run_typed_section());
   if (want("3.5")) {
-    sections["3.5 static vs dynamic"] =
-        chapter3::run_static_dynamic_section(opt.quick ? std::min(opt.repeat, 20) : opt.repeat);
+    add("3.5 static vs dynamic",
+        chapter3::run_static_dynamic_section(opt.quick ? std::min(opt.repeat, 20) : opt.repeat));
   }
-
-  bool verified = true;
-  for (const auto& [title, s] : sections) {
-    if (!s.verified) std::printf("FAILED: %s\n", title.c_str());
-    verified = verified && s.verified;
-  }
-  if (!opt.json.empty()) {
-    gnm::write_file_atomic(opt.json, results_json(opt, sections, verified));
-    std::printf("results written to %s\n", opt.json.c_str());
-  }
-  std::printf("Verification: %s\n", verified ? "PASSED" : "FAILED");
-  return verified ? 0 : 1;
+  return report.finish(opt.json);
 }
 
 }  // namespace
@@ -121,15 +96,5 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", opt.repeat, "3.5: timed steps of each graph")->capture_default_str();
   app.add_option("--dot", opt.dot, "3.2: write the MLP's graph as Graphviz DOT to this file");
   app.add_option("--json", opt.json, "also write every table to this JSON file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
-    return run(opt);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+  return gnm::run_cli<CLI::ParseError>(app, argc, argv, [&] { return run(opt); });
 }

@@ -13,43 +13,16 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <exception>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "eigen_ops.hpp"
 #include "gnm/core/error.hpp"
-#include "gnm/core/file.hpp"
 #include "gnm/core/host_info.hpp"
-#include "gnm/core/json.hpp"
+#include "gnm/core/program_report.hpp"
 #include "sections.hpp"
 
 namespace {
-
-std::string results_json(const ch04::Options& opt,
-                         const std::map<std::string, ch04::SectionResult>& sections,
-                         bool verified) {
-  const gnm::HostInfo host = gnm::host_info();
-  std::ostringstream j;
-  j << "{\n  \"program\": \"ch04_cpp_numerics\",\n  \"date\": " << gnm::json_quote(gnm::utc_timestamp())
-    << ",\n  \"machine\": {\"cpu\": " << gnm::json_quote(host.cpu_model)
-    << ", \"cores\": " << host.logical_cores << ", \"gpu\": \"none\"},\n"
-    << "  \"backend\": \"cpu (1 thread)\",\n  \"parameters\": {\"section\": "
-    << gnm::json_quote(opt.section) << ", \"quick\": " << (opt.quick ? "true" : "false")
-    << ", \"max_n\": " << opt.max_n << ", \"reps\": " << opt.reps
-    << ", \"compiler\": " << gnm::json_quote(host.compiler)
-    << ", \"eigen\": " << gnm::json_quote(ch04::eigen::version()) << "},\n"
-    << "  \"figures\": {},\n  \"tables\": {";
-  bool first = true;
-  for (const auto& [title, s] : sections) {
-    j << (first ? "\n    " : ",\n    ") << gnm::json_quote(title) << ": " << s.json;
-    first = false;
-  }
-  j << "\n  },\n  \"verified\": " << (verified ? "true" : "false") << "\n}\n";
-  return j.str();
-}
 
 int run(const ch04::Options& opt) {
   const std::vector<std::string> known = {"all", "4.1", "4.2", "4.3", "4.4", "4.5"};
@@ -67,24 +40,23 @@ int run(const ch04::Options& opt) {
   }
   const auto want = [&](const char* s) { return opt.section == "all" || opt.section == s; };
 
-  std::map<std::string, ch04::SectionResult> sections;
-  if (want("4.1")) sections["4.1 ownership"] = ch04::run_ownership(opt);
-  if (want("4.2")) sections["4.2 Array2D vs Eigen"] = ch04::run_arrays(opt);
-  if (want("4.3")) sections["4.3 RAII wrappers"] = ch04::run_raii(opt);
-  if (want("4.4")) sections["4.4 C API"] = ch04::run_ffi(opt);
-  if (want("4.5")) sections["4.5 zero-cost abstraction"] = ch04::run_zero_cost(opt);
-
-  bool verified = true;
-  for (const auto& [title, s] : sections) {
-    if (!s.ok) std::printf("FAILED: %s\n", title.c_str());
-    verified = verified && s.ok;
-  }
-  if (!opt.json.empty()) {
-    gnm::write_file_atomic(opt.json, results_json(opt, sections, verified));
-    std::printf("results written to %s\n", opt.json.c_str());
-  }
-  std::printf("Verification: %s\n", verified ? "PASSED" : "FAILED");
-  return verified ? 0 : 1;
+  gnm::ProgramReport report("ch04_cpp_numerics");
+  report.backend("cpu (1 thread)")
+      .parameter("section", opt.section)
+      .parameter("quick", opt.quick)
+      .parameter("max_n", opt.max_n)
+      .parameter("reps", opt.reps)
+      .parameter("compiler", gnm::host_info().compiler)
+      .parameter("eigen", ch04::eigen::version());
+  const auto add = [&](const std::string& title, const ch04::SectionResult& s) {
+    report.add_section(title, s.ok, s.json);
+  };
+  if (want("4.1")) add("4.1 ownership", ch04::run_ownership(opt));
+  if (want("4.2")) add("4.2 Array2D vs Eigen", ch04::run_arrays(opt));
+  if (want("4.3")) add("4.3 RAII wrappers", ch04::run_raii(opt));
+  if (want("4.4")) add("4.4 C API", ch04::run_ffi(opt));
+  if (want("4.5")) add("4.5 zero-cost abstraction", ch04::run_zero_cost(opt));
+  return report.finish(opt.json);
 }
 
 }  // namespace
@@ -99,15 +71,5 @@ int main(int argc, char** argv) {
   app.add_option("--reps", opt.reps, "timed repetitions per measurement (median reported)")
       ->capture_default_str();
   app.add_option("--json", opt.json, "also write every table to this JSON file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
-    return run(opt);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+  return gnm::run_cli<CLI::ParseError>(app, argc, argv, [&] { return run(opt); });
 }

@@ -17,18 +17,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <exception>
-#include <map>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "allocators.hpp"
 #include "gnm/core/error.hpp"
-#include "gnm/core/file.hpp"
-#include "gnm/core/host_info.hpp"
-#include "gnm/core/json.hpp"
+#include "gnm/core/program_report.hpp"
 #include "messaging.hpp"
 #include "omp_kernels.hpp"
 #include "parallel_loops.hpp"
@@ -44,32 +39,6 @@ struct Options {
   std::int64_t gemm_n = 1024;
   std::string json;
 };
-
-struct SectionResult {
-  bool ok = true;
-  std::string json;
-};
-
-std::string results_json(const Options& opt, int threads, const std::map<std::string, SectionResult>& sections,
-                         bool verified) {
-  const gnm::HostInfo host = gnm::host_info();
-  std::ostringstream j;
-  j << "{\n  \"program\": \"ch05_parallel\",\n  \"date\": " << gnm::json_quote(gnm::utc_timestamp())
-    << ",\n  \"machine\": {\"cpu\": " << gnm::json_quote(host.cpu_model)
-    << ", \"cores\": " << host.logical_cores << ", \"gpu\": \"none\"},\n"
-    << "  \"backend\": \"cpu\",\n  \"parameters\": {\"section\": " << gnm::json_quote(opt.section)
-    << ", \"quick\": " << (opt.quick ? "true" : "false") << ", \"threads\": " << threads
-    << ", \"sum_n\": " << opt.sum_n << ", \"gemm_n\": " << opt.gemm_n
-    << ", \"openmp\": " << gnm::json_quote(chapter5::openmp_version()) << "},\n"
-    << "  \"figures\": {},\n  \"tables\": {";
-  bool first = true;
-  for (const auto& [title, s] : sections) {
-    j << (first ? "\n    " : ",\n    ") << gnm::json_quote(title) << ": " << s.json;
-    first = false;
-  }
-  j << "\n  },\n  \"verified\": " << (verified ? "true" : "false") << "\n}\n";
-  return j.str();
-}
 
 int run(Options opt) {
   const std::vector<std::string> known = {"all", "5.1", "5.2", "5.3", "5.4", "5.5"};
@@ -97,44 +66,39 @@ int run(Options opt) {
   std::printf("Chapter 5: %d threads (1 and %d are compared), %s\n\n", threads, threads,
               chapter5::openmp_version().c_str());
 
-  std::map<std::string, SectionResult> sections;
+  gnm::ProgramReport report("ch05_parallel");
+  report.parameter("section", opt.section)
+      .parameter("quick", opt.quick)
+      .parameter("threads", threads)
+      .parameter("sum_n", opt.sum_n)
+      .parameter("gemm_n", opt.gemm_n)
+      .parameter("openmp", chapter5::openmp_version());
   if (want("5.1")) {
     const auto t = chapter5::run_parallel(opt.sum_n, opt.gemm_n, threads, opt.quick);
     chapter5::print(t);
-    sections["5.1 parallel_for and OpenMP"] = {t.verified, chapter5::to_json(t)};
+    report.add_section("5.1 parallel_for and OpenMP", t.verified, chapter5::to_json(t));
   }
   if (want("5.2")) {
     const auto t = chapter5::run_prefetch(opt.quick, threads);
     chapter5::print(t);
-    sections["5.2 prefetching loader"] = {t.verified, chapter5::to_json(t)};
+    report.add_section("5.2 prefetching loader", t.verified, chapter5::to_json(t));
   }
   if (want("5.3")) {
     const auto t = chapter5::run_allocators(opt.quick);
     chapter5::print(t);
-    sections["5.3 allocators"] = {t.verified, chapter5::to_json(t)};
+    report.add_section("5.3 allocators", t.verified, chapter5::to_json(t));
   }
   if (want("5.4")) {
     const auto t = chapter5::run_safety(opt.quick, threads);
     chapter5::print(t);
-    sections["5.4 shared counters and ownership"] = {t.verified, chapter5::to_json(t)};
+    report.add_section("5.4 shared counters and ownership", t.verified, chapter5::to_json(t));
   }
   if (want("5.5")) {
     const auto t = chapter5::run_throughput(opt.quick);
     chapter5::print(t);
-    sections["5.5 producer-consumer throughput"] = {t.verified, chapter5::to_json(t)};
+    report.add_section("5.5 producer-consumer throughput", t.verified, chapter5::to_json(t));
   }
-
-  bool verified = true;
-  for (const auto& [title, s] : sections) {
-    if (!s.ok) std::printf("FAILED: %s\n", title.c_str());
-    verified = verified && s.ok;
-  }
-  if (!opt.json.empty()) {
-    gnm::write_file_atomic(opt.json, results_json(opt, threads, sections, verified));
-    std::printf("results written to %s\n", opt.json.c_str());
-  }
-  std::printf("Verification: %s\n", verified ? "PASSED" : "FAILED");
-  return verified ? 0 : 1;
+  return report.finish(opt.json);
 }
 
 }  // namespace
@@ -149,15 +113,5 @@ int main(int argc, char** argv) {
   app.add_option("--sum-n", opt.sum_n, "floats in the 5.1 reduction")->capture_default_str();
   app.add_option("--gemm-n", opt.gemm_n, "matrix size of the 5.1 GEMM")->capture_default_str();
   app.add_option("--json", opt.json, "also write every table to this JSON file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
-    return run(opt);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+  return gnm::run_cli<CLI::ParseError>(app, argc, argv, [&] { return run(opt); });
 }
