@@ -24,6 +24,8 @@
 // again with OPENBLAS_CORETYPE=Haswell to compare engine_avx2 with OpenBLAS's own AVX2 kernels.
 #include <benchmark/benchmark.h>
 
+#include "gnm/core/timer.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -103,21 +105,12 @@ double best_peak_per_core() { return std::max(peak_per_core(), peak512_per_core(
 
 // Wall-clock seconds of the timed loop, measured around it (so the counters are plain numbers,
 // not Google Benchmark rates, which print as "…/s").
-class LoopTimer {
- public:
-  LoopTimer() : start_(std::chrono::steady_clock::now()) {}
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_;
-};
+using LoopTimer = gnm::HostTimer;
 
 void set_counters(benchmark::State& state, const LoopTimer& timer, Index n, int threads,
                   double peak = peak_per_core()) {
   const double flops = 2.0 * double(n) * double(n) * double(n) * double(state.iterations());
-  const double rate = flops / timer.seconds();
+  const double rate = flops / (timer.elapsed_ms() * 1e-3);
   state.counters["GFLOP/s"] = rate * 1e-9;
   if (peak > 0.0) state.counters["%peak"] = 100.0 * rate / (peak * threads);
 }

@@ -14,6 +14,8 @@
 // evaluation. At each size the four run one after the other, so they see the same machine state.
 #include <benchmark/benchmark.h>
 
+#include "gnm/core/timer.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -55,21 +57,12 @@ Data& data(std::size_t n) {
 // Wall-clock seconds of the timed loop, measured around it, so that GB/s is a plain number over
 // real time (Google Benchmark's own rates divide by CPU time, which on a shared machine is not
 // the time the work took).
-class LoopTimer {
- public:
-  LoopTimer() : start_(std::chrono::steady_clock::now()) {}
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_;
-};
+using LoopTimer = gnm::HostTimer;
 
 void set_counters(benchmark::State& state, const LoopTimer& timer, std::size_t n,
                   std::int64_t allocations) {
   const auto iters = static_cast<double>(state.iterations());
-  state.counters["GB/s"] = 12.0 * static_cast<double>(n) * iters / timer.seconds() * 1e-9;
+  state.counters["GB/s"] = 12.0 * static_cast<double>(n) * iters / (timer.elapsed_ms() * 1e-3) * 1e-9;
   state.counters["allocs/iter"] = static_cast<double>(allocations) / iters;
 }
 
