@@ -7,22 +7,12 @@
 
 #include "gnm/core/file.hpp"
 #include "gnm/core/json.hpp"
-#include "gnm/core/philox.hpp"
 #include "gradcheck.hpp"
+#include "random_values.hpp"
 #include "sections.hpp"
 
 namespace chapter3 {
 namespace {
-
-Matrix uniform(std::int64_t rows, std::int64_t cols, std::uint64_t seed, double lo = -1.0,
-               double hi = 1.0) {
-  Matrix m(rows, cols);
-  const gnm::PhiloxRng rng(seed);
-  for (std::size_t i = 0; i < m.values().size(); ++i) {
-    m.values()[i] = lo + (hi - lo) * static_cast<double>(rng.uniform(i));
-  }
-  return m;
-}
 
 std::string saved_text(const NodeInfo& n, const std::vector<NodeInfo>& all) {
   std::string s;
@@ -37,8 +27,9 @@ std::string saved_text(const NodeInfo& n, const std::vector<NodeInfo>& all) {
 }  // namespace
 
 SmallMlp small_mlp() {
-  return {uniform(4, 3, 301), uniform(3, 5, 302), uniform(1, 5, 303), uniform(5, 2, 304),
-          uniform(1, 2, 305), {0, 1, 1, 0}};
+  return {symmetric_uniform(4, 3, 301, 1.0), symmetric_uniform(3, 5, 302, 1.0),
+          symmetric_uniform(1, 5, 303, 1.0), symmetric_uniform(5, 2, 304, 1.0),
+          symmetric_uniform(1, 2, 305, 1.0), {0, 1, 1, 0}};
 }
 
 //! [record_small_mlp]
@@ -118,7 +109,7 @@ Section run_graph_section(const std::string& dot_path) {
   // Fan-out: x feeds three uses. Each backward rule *adds* its contribution, so
   // ∂/∂x Σ (x ⊙ x + exp x) = 2x + exp(x) arrives in three pieces: x̄ = ȳ·x + ȳ·x + ȳ·exp(x).
   Tape fan;
-  const Var x = fan.leaf(uniform(2, 3, 306), "x");
+  const Var x = fan.leaf(symmetric_uniform(2, 3, 306, 1.0), "x");
   const Var y = sum(mul(x, x) + exp(x));
   fan.backward(y);
   const Matrix gx = fan.grad(x), xv = fan.value(x);

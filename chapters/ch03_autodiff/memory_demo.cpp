@@ -7,22 +7,13 @@
 
 #include "gnm/core/host_info.hpp"
 #include "gnm/core/json.hpp"
-#include "gnm/core/philox.hpp"
+#include "random_values.hpp"
 #include "sections.hpp"
 
 namespace chapter3 {
 namespace {
 
 constexpr std::size_t kDouble = sizeof(double);
-
-Matrix uniform(std::int64_t rows, std::int64_t cols, std::uint64_t seed, double bound) {
-  Matrix m(rows, cols);
-  const gnm::PhiloxRng rng(seed);
-  for (std::size_t i = 0; i < m.values().size(); ++i) {
-    m.values()[i] = bound * (2.0 * static_cast<double>(rng.uniform(i)) - 1.0);
-  }
-  return m;
-}
 
 // A workload: its parameters, and a forward pass that records on a tape and returns the loss.
 // The forward's locals die when it returns, as they would at the end of a Python function:
@@ -45,9 +36,9 @@ Workload tanh_chain(int layers) {
   Workload w;
   w.name = "tanh chain: " + std::to_string(layers) + " layers of (64, 64), batch 64";
   for (int l = 0; l < layers; ++l) {
-    w.params.push_back(uniform(h, h, 500 + static_cast<std::uint64_t>(l), std::sqrt(3.0 / h)));
+    w.params.push_back(symmetric_uniform(h, h, 500 + static_cast<std::uint64_t>(l), std::sqrt(3.0 / h)));
   }
-  const Matrix x = uniform(b, h, 499, 1.0);
+  const Matrix x = symmetric_uniform(b, h, 499, 1.0);
   w.forward = [x](Tape& t, std::vector<Var>& ws) {
     Var act = t.constant(x, "x");
     for (const Var& wl : ws) act = tanh(matmul(act, wl));
@@ -67,9 +58,9 @@ Workload mlp() {
   const std::int64_t b = 64, d = 784, hid = 256, c = 10;
   Workload w;
   w.name = "MLP 784-256-10, batch 64";
-  w.params = {uniform(d, hid, 601, std::sqrt(3.0 / d)), uniform(1, hid, 602, 0.1),
-              uniform(hid, c, 603, std::sqrt(3.0 / hid)), uniform(1, c, 604, 0.1)};
-  const Matrix x = uniform(b, d, 600, 1.0);
+  w.params = {symmetric_uniform(d, hid, 601, std::sqrt(3.0 / d)), symmetric_uniform(1, hid, 602, 0.1),
+              symmetric_uniform(hid, c, 603, std::sqrt(3.0 / hid)), symmetric_uniform(1, c, 604, 0.1)};
+  const Matrix x = symmetric_uniform(b, d, 600, 1.0);
   std::vector<std::int32_t> labels(static_cast<std::size_t>(b));
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int32_t>((i * 7) % c);
   w.forward = [x, labels](Tape& t, std::vector<Var>& p) {

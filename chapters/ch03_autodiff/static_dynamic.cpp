@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "gnm/core/json.hpp"
-#include "gnm/core/philox.hpp"
 #include "gnm/core/timer.hpp"
+#include "random_values.hpp"
 #include "sections.hpp"
 #include "static_graph.hpp"
 
@@ -28,19 +28,10 @@ struct MlpData {
   std::vector<std::int32_t> labels;
 };
 
-Matrix uniform(std::int64_t rows, std::int64_t cols, std::uint64_t seed, double bound) {
-  Matrix m(rows, cols);
-  const gnm::PhiloxRng rng(seed);
-  for (std::size_t i = 0; i < m.values().size(); ++i) {
-    m.values()[i] = bound * (2.0 * static_cast<double>(rng.uniform(i)) - 1.0);
-  }
-  return m;
-}
-
 MlpData make_data(std::int64_t batch) {
-  MlpData d{uniform(batch, kIn, 700, 1.0), uniform(kIn, kHidden, 701, std::sqrt(3.0 / kIn)),
-            uniform(1, kHidden, 702, 0.1), uniform(kHidden, kClasses, 703, std::sqrt(3.0 / kHidden)),
-            uniform(1, kClasses, 704, 0.1), Matrix(1, kClasses), {}};
+  MlpData d{symmetric_uniform(batch, kIn, 700, 1.0), symmetric_uniform(kIn, kHidden, 701, std::sqrt(3.0 / kIn)),
+            symmetric_uniform(1, kHidden, 702, 0.1), symmetric_uniform(kHidden, kClasses, 703, std::sqrt(3.0 / kHidden)),
+            symmetric_uniform(1, kClasses, 704, 0.1), Matrix(1, kClasses), {}};
   double total = 0.0;  // class frequencies: (c + 1) / Σ
   for (std::int64_t c = 0; c < kClasses; ++c) total += static_cast<double>(c + 1);
   for (std::int64_t c = 0; c < kClasses; ++c) d.prior(0, c) = static_cast<double>(c + 1) / total;

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "gnm/core/json.hpp"
-#include "gnm/core/philox.hpp"
+#include "random_values.hpp"
 #include "sections.hpp"
 #include "typed_tensor.hpp"
 
@@ -18,23 +18,16 @@ using typed::Tensor;
 
 constexpr std::size_t kB = 32, kIn = 784, kHid = 64, kOut = 10;
 
-std::vector<double> uniform(std::size_t n, std::uint64_t seed, double bound) {
-  std::vector<double> v(n);
-  const gnm::PhiloxRng rng(seed);
-  for (std::size_t i = 0; i < n; ++i) v[i] = bound * (2.0 * static_cast<double>(rng.uniform(i)) - 1.0);
-  return v;
-}
-
 }  // namespace
 
 TypedCheck check_typed_against_tape() {
   TypedCheck r;
   //! [typed_mlp]
-  const auto x = Tensor<Shape<kB, kIn>>::from(uniform(kB * kIn, 800, 1.0));
-  const auto w1 = Tensor<Shape<kIn, kHid>>::from(uniform(kIn * kHid, 801, std::sqrt(3.0 / kIn)));
-  const auto b1 = Tensor<Shape<kHid>>::from(uniform(kHid, 802, 0.1));
-  const auto w2 = Tensor<Shape<kHid, kOut>>::from(uniform(kHid * kOut, 803, std::sqrt(3.0 / kHid)));
-  const auto b2 = Tensor<Shape<kOut>>::from(uniform(kOut, 804, 0.1));
+  const auto x = Tensor<Shape<kB, kIn>>::from(symmetric_uniform(kB * kIn, 800, 1.0));
+  const auto w1 = Tensor<Shape<kIn, kHid>>::from(symmetric_uniform(kIn * kHid, 801, std::sqrt(3.0 / kIn)));
+  const auto b1 = Tensor<Shape<kHid>>::from(symmetric_uniform(kHid, 802, 0.1));
+  const auto w2 = Tensor<Shape<kHid, kOut>>::from(symmetric_uniform(kHid * kOut, 803, std::sqrt(3.0 / kHid)));
+  const auto b2 = Tensor<Shape<kOut>>::from(symmetric_uniform(kOut, 804, 0.1));
   std::array<std::int32_t, kB> labels{};
   for (std::size_t i = 0; i < kB; ++i) labels[i] = static_cast<std::int32_t>((i * 7) % kOut);
 

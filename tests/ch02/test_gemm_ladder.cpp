@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gemm_ladder.hpp"
+#include "padded_matrix.hpp"
 #include "gnm/core/aligned_buffer.hpp"
 #include "gnm/core/error.hpp"
 #include "gnm/core/random.hpp"
@@ -33,23 +34,7 @@ struct Version {
   Gemm fn;
 };
 
-// A rows × cols matrix with row stride cols + pad; the padding holds NaN.
-struct Matrix {
-  Index rows, cols, ld;
-  std::vector<float> v;
-  Matrix(Index r, Index c, Index pad, std::uint64_t seed)
-      : rows(r), cols(c), ld(std::max<Index>(1, c + pad)),
-        v(static_cast<std::size_t>(std::max<Index>(1, r * ld)), kNaN) {
-    std::vector<float> vals(static_cast<std::size_t>(r * c));
-    if (!vals.empty()) gnm::fill_uniform(vals, seed, -1.0f, 1.0f);
-    for (Index i = 0; i < r; ++i) {
-      for (Index j = 0; j < c; ++j) {
-        v[static_cast<std::size_t>(i * ld + j)] = vals[static_cast<std::size_t>(i * c + j)];
-      }
-    }
-  }
-  float at(Index i, Index j) const { return v[static_cast<std::size_t>(i * ld + j)]; }
-};
+using Matrix = gnm::test::PaddedMatrix;
 
 // Runs `version` on A (M×K), B (K×N) and a C holding random values, and checks C += A·B against
 // a double reference. Error model: each element adds a K-term fp32 dot product (each product and

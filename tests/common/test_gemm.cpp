@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "padded_matrix.hpp"
 #include "gnm/core/error.hpp"
 #include "gnm/core/random.hpp"
 #include "gnm/core/thread_pool.hpp"
@@ -49,23 +50,7 @@ std::string describe(const Case& c, int threads) {
   return s.str();
 }
 
-// A stored matrix rows × cols with row stride ld ≥ cols; the padding holds NaN, so reading it
-// would poison the result.
-struct Stored {
-  Index rows = 0, cols = 0, ld = 1;
-  std::vector<float> v;
-  Stored(Index r, Index c, Index pad, std::uint64_t seed) : rows(r), cols(c), ld(std::max<Index>(1, c + pad)) {
-    v.assign(static_cast<std::size_t>(std::max<Index>(r * ld, 1)), kNaN);
-    std::vector<float> vals(static_cast<std::size_t>(r * c));
-    if (!vals.empty()) gnm::fill_uniform(vals, seed, -1.0f, 1.0f);
-    for (Index i = 0; i < r; ++i) {
-      for (Index j = 0; j < c; ++j) {
-        v[static_cast<std::size_t>(i * ld + j)] = vals[static_cast<std::size_t>(i * c + j)];
-      }
-    }
-  }
-  float at(Index i, Index j) const { return v[static_cast<std::size_t>(i * ld + j)]; }
-};
+using Stored = gnm::test::PaddedMatrix;
 
 struct Operands {
   Stored A, B, C;  // C holds the initial values (NaN everywhere when beta == 0)

@@ -15,28 +15,15 @@
 #include "gnm/core/file.hpp"
 #include "gnm/cuda/driver.hpp"
 #include "gnm/cuda/rtc.hpp"
+#include "rtc_test_kernels.hpp"
 
 namespace fs = std::filesystem;
 namespace rtc = gnm::cuda::rtc;
 
 namespace {
 
-// Options for one target (designated initializers would warn about the unnamed members).
-rtc::Options opts_for(std::string arch, bool fast_math = false,
-                      std::vector<std::string> extra = {}) {
-  rtc::Options o;
-  o.arch = std::move(arch);
-  o.fast_math = fast_math;
-  o.extra = std::move(extra);
-  return o;
-}
-
-constexpr const char* kSaxpy = R"(
-extern "C" __global__ void saxpy(int n, float a, const float* x, float* y) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) y[i] = a * x[i] + y[i];
-}
-)";
+using gnm::test::rtc_options;
+constexpr const char* kSaxpy = gnm::test::kRtcSaxpy;
 
 fs::path scratch_dir() {
   const auto* unit = ::testing::UnitTest::GetInstance();
@@ -78,7 +65,7 @@ TEST(Rtc, DefaultCacheDirFollowsTheEnvironment) {
 TEST(Rtc, SaxpyCompilesToPtxWithAnUnmangledEntry) {
   SKIP_WITHOUT_NVRTC();
   rtc::Compiler compiler{fs::path()};  // no cache
-  const auto c = compiler.compile(kSaxpy, "saxpy.cu", opts_for("compute_90"));
+  const auto c = compiler.compile(kSaxpy, "saxpy.cu", rtc_options("compute_90"));
   EXPECT_EQ(c.kind, rtc::CodeKind::ptx);
   EXPECT_EQ(c.arch, "compute_90");
   EXPECT_FALSE(c.from_cache);
@@ -93,7 +80,7 @@ TEST(Rtc, SaxpyCompilesToPtxWithAnUnmangledEntry) {
 TEST(Rtc, SmTargetGivesACubin) {
   SKIP_WITHOUT_NVRTC();
   rtc::Compiler compiler{fs::path()};
-  const auto c = compiler.compile(kSaxpy, "saxpy.cu", opts_for("sm_90", true));
+  const auto c = compiler.compile(kSaxpy, "saxpy.cu", rtc_options("sm_90", true));
   EXPECT_EQ(c.kind, rtc::CodeKind::cubin);
   ASSERT_GE(c.image.size(), 4u);
   EXPECT_EQ(c.image.substr(0, 4), std::string("\x7f" "ELF"));  // a cubin is an ELF image
@@ -103,7 +90,7 @@ TEST(Rtc, SecondCompileIsACacheHitAndNewOptionsAMiss) {
   SKIP_WITHOUT_NVRTC();
   const fs::path dir = scratch_dir();
   rtc::Compiler compiler(dir);
-  const rtc::Options opts = opts_for("compute_90");
+  const rtc::Options opts = rtc_options("compute_90");
   const auto first = compiler.compile(kSaxpy, "saxpy.cu", opts);
   EXPECT_TRUE(fs::exists(compiler.cache_path(kSaxpy, "saxpy.cu", opts)));
   const auto second = compiler.compile(kSaxpy, "saxpy.cu", opts);
@@ -119,10 +106,10 @@ TEST(Rtc, SecondCompileIsACacheHitAndNewOptionsAMiss) {
   EXPECT_TRUE(other.compile(kSaxpy, "saxpy.cu", opts).from_cache);
 
   // Any change to the options, the name or the source is another key.
-  const auto fast = compiler.compile(kSaxpy, "saxpy.cu", opts_for("compute_90", true));
+  const auto fast = compiler.compile(kSaxpy, "saxpy.cu", rtc_options("compute_90", true));
   EXPECT_FALSE(fast.from_cache);
-  EXPECT_FALSE(compiler.compile(kSaxpy, "saxpy.cu", opts_for("compute_80")).from_cache);
-  EXPECT_FALSE(compiler.compile(kSaxpy, "saxpy.cu", opts_for("compute_90", false, {"-DX=1"}))
+  EXPECT_FALSE(compiler.compile(kSaxpy, "saxpy.cu", rtc_options("compute_80")).from_cache);
+  EXPECT_FALSE(compiler.compile(kSaxpy, "saxpy.cu", rtc_options("compute_90", false, {"-DX=1"}))
                    .from_cache);
   EXPECT_FALSE(compiler.compile(std::string(kSaxpy) + "\n", "saxpy.cu", opts).from_cache);
   EXPECT_FALSE(compiler.compile(kSaxpy, "other.cu", opts).from_cache);
@@ -136,7 +123,7 @@ TEST(Rtc, CorruptOrForeignCacheFilesAreRejectedAndRewritten) {
   SKIP_WITHOUT_NVRTC();
   const fs::path dir = scratch_dir();
   rtc::Compiler compiler(dir);
-  const rtc::Options opts = opts_for("compute_90");
+  const rtc::Options opts = rtc_options("compute_90");
   const auto good = compiler.compile(kSaxpy, "saxpy.cu", opts);
   const fs::path path = compiler.cache_path(kSaxpy, "saxpy.cu", opts);
   const std::string intact = gnm::read_file(path);
@@ -155,7 +142,7 @@ TEST(Rtc, CorruptOrForeignCacheFilesAreRejectedAndRewritten) {
   gnm::write_file_atomic(path, flipped);
   EXPECT_FALSE(compiler.compile(kSaxpy, "saxpy.cu", opts).from_cache);
   // An intact entry for another key under this name (as after a hash collision).
-  const rtc::Options fast = opts_for("compute_90", true);
+  const rtc::Options fast = rtc_options("compute_90", true);
   compiler.compile(kSaxpy, "saxpy.cu", fast);
   fs::copy_file(compiler.cache_path(kSaxpy, "saxpy.cu", fast), path,
                 fs::copy_options::overwrite_existing);
@@ -177,7 +164,7 @@ TEST(Rtc, UnwritableCacheStillCompiles) {
   fs::create_directories(dir);
   gnm::write_file_atomic(dir / "file", "x");
   rtc::Compiler compiler(dir / "file" / "rtc");  // a path under a regular file cannot be created
-  const auto c = compiler.compile(kSaxpy, "saxpy.cu", opts_for("compute_90"));
+  const auto c = compiler.compile(kSaxpy, "saxpy.cu", rtc_options("compute_90"));
   EXPECT_FALSE(c.image.empty());
   EXPECT_EQ(compiler.stats().write_failures, 1u);
   fs::remove_all(dir);
@@ -189,7 +176,7 @@ TEST(Rtc, CompileErrorCarriesTheNvrtcLog) {
   rtc::Compiler compiler(dir);
   const char* broken = "extern \"C\" __global__ void k(float* y) {\n  y[0] = undefined_name;\n}\n";
   try {
-    compiler.compile(broken, "broken.cu", opts_for("compute_90"));
+    compiler.compile(broken, "broken.cu", rtc_options("compute_90"));
     FAIL() << "expected gnm::Error";
   } catch (const gnm::Error& e) {
     const std::string what = e.what();
@@ -207,7 +194,7 @@ TEST(Rtc, MalformedArchIsRejectedByName) {
   rtc::Compiler compiler{fs::path()};
   for (const char* arch : {"sm90", "compute_9", "sm_", "gfx90a", "sm_90ab"}) {
     try {
-      compiler.compile(kSaxpy, "saxpy.cu", opts_for(arch));
+      compiler.compile(kSaxpy, "saxpy.cu", rtc_options(arch));
       ADD_FAILURE() << arch;
     } catch (const gnm::Error& e) {
       EXPECT_NE(std::string(e.what()).find(arch), std::string::npos) << e.what();

@@ -13,6 +13,7 @@
 #include "gnm/cuda/check.hpp"
 #include "gnm/cuda/driver.hpp"
 #include "gnm/cuda/rtc.hpp"
+#include "rtc_test_kernels.hpp"
 #include "gpu_test.hpp"
 
 namespace {
@@ -20,22 +21,8 @@ namespace {
 namespace rtc = gnm::cuda::rtc;
 namespace drv = gnm::cuda::driver;
 
-// Options for one target (designated initializers would warn about the unnamed members).
-rtc::Options opts_for(std::string arch, bool fast_math = false,
-                      std::vector<std::string> extra = {}) {
-  rtc::Options o;
-  o.arch = std::move(arch);
-  o.fast_math = fast_math;
-  o.extra = std::move(extra);
-  return o;
-}
-
-constexpr const char* kSaxpy = R"(
-extern "C" __global__ void saxpy(int n, float a, const float* x, float* y) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) y[i] = a * x[i] + y[i];
-}
-)";
+using gnm::test::rtc_options;
+constexpr const char* kSaxpy = gnm::test::kRtcSaxpy;
 
 // Runs saxpy from `image` on n random elements and checks every result. NVRTC contracts a*x+y into
 // one FMA by default (one rounding, ≤ 2^-24 relative); unfused it is two roundings, each at most
@@ -77,7 +64,7 @@ TEST(RtcGpu, PtxAndCubinForTheDeviceLaunchAndAgreeWithTheHost) {
   EXPECT_EQ(cubin.kind, rtc::CodeKind::cubin);
   EXPECT_EQ(cubin.arch, drv::device_arch(0, "sm"));
   for (const int n : {1, 127, 1000003}) run_saxpy(cubin.image, n);
-  const auto ptx = compiler.compile(kSaxpy, "saxpy.cu", opts_for(drv::device_arch(0, "compute")));
+  const auto ptx = compiler.compile(kSaxpy, "saxpy.cu", rtc_options(drv::device_arch(0, "compute")));
   EXPECT_EQ(ptx.kind, rtc::CodeKind::ptx);
   run_saxpy(ptx.image, 4099);
   EXPECT_GT(drv::version(), 0);
