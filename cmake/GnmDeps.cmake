@@ -29,12 +29,32 @@ else()
   message(STATUS "gnm: LAPACKE not found (Debian: liblapacke-dev); chapter 2.4's LAPACK part is off")
 endif()
 
+# zlib (Debian: zlib1g-dev) reads the gzipped IDX files of Fashion-MNIST (chapter 10). Optional so
+# that a bare GPU machine still builds; without it only uncompressed IDX files can be read.
+find_package(ZLIB QUIET)
+if(ZLIB_FOUND)
+  set(GNM_HAVE_ZLIB ON)
+else()
+  set(GNM_HAVE_ZLIB OFF)
+  message(STATUS "gnm: zlib not found (Debian: zlib1g-dev); gzipped IDX files cannot be read")
+endif()
+
+# nlohmann-json (Debian: nlohmann-json3-dev; header-only): parses safetensors headers and the
+# PyTorch fixtures of the tests.
+find_package(nlohmann_json CONFIG REQUIRED)
+
 find_package(CLI11 CONFIG REQUIRED)  # Debian: libcli11-dev; header-only
 find_package(Threads REQUIRED)
 
 if(GNM_BUILD_TESTS)
   find_package(GTest REQUIRED)       # Debian: libgtest-dev libgmock-dev
   include(GoogleTest)
+  # RapidCheck (Debian: librapidcheck-dev): property-based tests of the tensor engine (chapter 9).
+  find_package(rapidcheck CONFIG QUIET)
+  set(GNM_HAVE_RAPIDCHECK ${rapidcheck_FOUND})
+  if(NOT rapidcheck_FOUND)
+    message(STATUS "gnm: RapidCheck not found (Debian: librapidcheck-dev); property tests are off")
+  endif()
 endif()
 
 set(GNM_HAVE_BENCHMARK OFF)
@@ -51,6 +71,6 @@ find_package(Python3 COMPONENTS Interpreter REQUIRED)  # scripts/make_exercises.
 
 function(gnm_print_summary)
   message(STATUS "gnm: CUDA ${GNM_HAVE_CUDA} (architectures: ${CMAKE_CUDA_ARCHITECTURES}), "
-                 "OpenBLAS ${GNM_HAVE_OPENBLAS}, LAPACKE ${GNM_HAVE_LAPACKE}, benchmarks ${GNM_HAVE_BENCHMARK}, "
+                 "OpenBLAS ${GNM_HAVE_OPENBLAS}, zlib ${GNM_HAVE_ZLIB}, LAPACKE ${GNM_HAVE_LAPACKE}, benchmarks ${GNM_HAVE_BENCHMARK}, "
                  "learner mode ${GNM_LEARNER}, sanitizers '${GNM_SANITIZE}'")
 endfunction()

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$GNM_ROOT"
 
-PACKAGES=(libgtest-dev libgmock-dev googletest libbenchmark-dev libbenchmark1debian libcli11-dev)
+PACKAGES=(libgtest-dev libgmock-dev googletest libbenchmark-dev libbenchmark1debian libcli11-dev nlohmann-json3-dev)
 rm -rf .deps
 mkdir -p .deps/debs .deps/root
 (cd .deps/debs && apt-get download "${PACKAGES[@]}")

@@ -8,7 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache python3 git
   libopenblas-dev liblapacke-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  zlib1g-dev nlohmann-json3-dev libeigen3-dev
+  zlib1g-dev nlohmann-json3-dev libeigen3-dev librapidcheck-dev
+  dataset-fashion-mnist
   doxygen graphviz doxygen-awesome-css libjs-mathjax
 )
 
