@@ -123,8 +123,17 @@ TEST(Autograd, GradcheckSumAndViews) {
   expect_gradcheck([](const auto& in) { return in[0].narrow(0, 1, 1).squeeze(0); }, {x});
   expect_gradcheck([](const auto& in) { return in[0].unsqueeze(1).expand({2, 4, 3, 5}); }, {x});
   expect_gradcheck([](const auto& in) { return in[0].t().contiguous(); }, {leaf({3, 4})});
-  expect_gradcheck([](const auto& in) { return in[0].to(DType::f32).to(DType::f64); }, {x});
   expect_gradcheck([](const auto& in) { return in[0].flatten(); }, {x});
+}
+
+TEST(Autograd, DtypeConversionIsDifferentiable) {
+  // The mixed-precision pattern: an f64 (master) leaf used in f32; its gradient comes back f64.
+  Tensor x = leaf({4});
+  Tensor y = gnm::sum(x.to(DType::f32) * 2.0);
+  EXPECT_EQ(y.grad_fn()->name(), "SumBackward1");
+  y.backward();
+  EXPECT_EQ(x.grad().dtype(), DType::f64);
+  EXPECT_TRUE(gnm::allclose(x.grad(), gnm::full({4}, 2.0, {.dtype = DType::f64})));
 }
 
 TEST(Autograd, SumToInvertsBroadcast) {

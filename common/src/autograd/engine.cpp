@@ -96,6 +96,9 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads, boo
         continue;
       }
     }
+    // autograd::grad() returns gradients instead of accumulating: leaves it was not asked about
+    // keep their .grad untouched.
+    if (capture && dynamic_cast<AccumulateGrad*>(n) != nullptr) continue;
     for (int s = 0; s < n->num_outputs; ++s) check_grad(*n, s, in[static_cast<std::size_t>(s)]);
     std::vector<Tensor> out;
     bool any = false;
