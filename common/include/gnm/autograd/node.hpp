@@ -34,7 +34,7 @@ class Node : public std::enable_shared_from_this<Node> {
   Node(const Node&) = delete;             ///< Identity matters (graph vertex).
   Node& operator=(const Node&) = delete;  ///< Identity matters (graph vertex).
 
-  /// The PyTorch-style name, e.g. "MulBackward0" (shown as grad_fn=<…> when printing).
+  /// The PyTorch-style name, e.g. "MulBackward0" (printed after grad_fn= in Tensor::str()).
   virtual std::string name() const = 0;
   /// Gradients of the inputs from the gradients of the outputs (`grads.size()` == num_outputs).
   virtual std::vector<Tensor> apply(std::vector<Tensor>&& grads) = 0;
@@ -72,6 +72,7 @@ class AccumulateGrad final : public Node {
 
 /// \name Grad mode
 ///@{
+
 /// True unless a NoGradGuard is alive on this thread: ops record nodes only when enabled.
 bool grad_mode_enabled() noexcept;
 /// Disables recording on this thread for its lifetime (torch.no_grad()).
@@ -89,6 +90,7 @@ class NoGradGuard {
 
 /// \name Recording helpers used by every differentiable op
 ///@{
+
 /// True when grad mode is on and any of `inputs` requires grad: the op must record a node.
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 /// The edge into the graph for input `t`: its grad_fn, its leaf AccumulateGrad (created once and

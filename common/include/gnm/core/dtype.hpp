@@ -95,21 +95,21 @@ inline std::ostream& operator<<(std::ostream& os, DType t) { return os << dtype_
 /// The C++ type stored for each dtype (bool is stored as one byte, like PyTorch).
 template <DType T> struct DTypeTraits;
 /// float32 ↔ float.
-template <> struct DTypeTraits<DType::f32> { using type = float; };
+template <> struct DTypeTraits<DType::f32> { using type = float; /**< The stored type. */ };
 /// float64 ↔ double.
-template <> struct DTypeTraits<DType::f64> { using type = double; };
+template <> struct DTypeTraits<DType::f64> { using type = double; /**< The stored type. */ };
 /// float16 ↔ gnm::f16.
-template <> struct DTypeTraits<DType::f16> { using type = f16; };
+template <> struct DTypeTraits<DType::f16> { using type = f16; /**< The stored type. */ };
 /// bfloat16 ↔ gnm::bf16.
-template <> struct DTypeTraits<DType::bf16> { using type = bf16; };
+template <> struct DTypeTraits<DType::bf16> { using type = bf16; /**< The stored type. */ };
 /// int32 ↔ std::int32_t.
-template <> struct DTypeTraits<DType::i32> { using type = std::int32_t; };
+template <> struct DTypeTraits<DType::i32> { using type = std::int32_t; /**< The stored type. */ };
 /// int64 ↔ std::int64_t.
-template <> struct DTypeTraits<DType::i64> { using type = std::int64_t; };
+template <> struct DTypeTraits<DType::i64> { using type = std::int64_t; /**< The stored type. */ };
 /// uint8 ↔ std::uint8_t.
-template <> struct DTypeTraits<DType::u8> { using type = std::uint8_t; };
+template <> struct DTypeTraits<DType::u8> { using type = std::uint8_t; /**< The stored type. */ };
 /// bool ↔ std::uint8_t holding 0 or 1.
-template <> struct DTypeTraits<DType::boolean> { using type = std::uint8_t; };
+template <> struct DTypeTraits<DType::boolean> { using type = std::uint8_t; /**< The stored type. */ };
 
 /// The dtype of a C++ element type (float → f32, …); bool-as-byte has no reverse mapping (u8).
 template <class T> constexpr DType dtype_of();

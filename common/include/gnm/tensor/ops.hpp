@@ -98,6 +98,7 @@ Tensor sum_to(const Tensor& grad, const Shape& shape);
 
 /// \name Linear algebra
 ///@{
+
 /// Matrix product with torch.matmul's rules for ≥ 2-d operands: (…, M, K) @ (…, K, N), batch
 /// dimensions broadcast; 1-d operands are promoted (and the added dimension removed). CPU uses
 /// the engine's SGEMM (chapter 2), CUDA uses cuBLAS.

@@ -86,6 +86,7 @@ class Tensor {
 
   /// \name Data access
   ///@{
+
   /// Address of element [0, 0, …] (a device pointer for CUDA tensors); null when empty.
   void* data_ptr() const;
   /// Typed pointer to element [0, …]; gnm::Error unless the dtype stores a `T`.
@@ -193,6 +194,7 @@ Tensor empty_like(const Tensor& t);  ///< empty of t's shape, dtype and device.
 
 /// \name Random generator (Philox; chapter 9.3 dropout and init use it)
 ///@{
+
 /// The state of the default generator: each random op draws from Philox stream
 /// (seed, subsequence) and then advances `subsequence`, so CPU and GPU draw the same numbers.
 struct GeneratorState {
