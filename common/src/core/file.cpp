@@ -64,7 +64,6 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
   }
   // The rename is durable only once the directory entry is on disk: fsync the directory too, so a
   // checkpoint saved just before a power loss is either the old file or the new one, never gone.
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     (void)::fsync(dfd);  // best effort: some filesystems refuse fsync on directories
