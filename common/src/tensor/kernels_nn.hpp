@@ -23,7 +23,7 @@ namespace gnm::kernels {
 
 // Runs `cuda()` (after selecting t's device) when t lives on a GPU, else `cpu()`.
 template <class Cpu, class Cuda>
-void run_on(const Tensor& t, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
+void run_on([[maybe_unused]] const Tensor& t, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
 #if GNM_HAVE_CUDA
   if (t.is_cuda()) {
     GNM_CUDA_CHECK(cudaSetDevice(t.device().index));
