@@ -6,6 +6,11 @@
 
 #include <cmath>
 
+#if GNM_HAVE_RAPIDCHECK
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+#endif
+
 #include "gnm/autograd/gradcheck.hpp"
 #include "gnm/autograd/node.hpp"
 #include "gnm/tensor/ops.hpp"
@@ -227,5 +232,71 @@ TEST(OpsLinalg, GradientsOnlyForInputsThatNeedThem) {
   EXPECT_EQ(gnm::bmm(gnm::rand({1, 2, 2}, {.requires_grad = true}), gnm::rand({1, 2, 2})).grad_fn()->name(),
             "BmmBackward0");
 }
+
+#if GNM_HAVE_RAPIDCHECK
+// Random ranks (1–4), batch shapes that broadcast (each batch size kept or set to 1 per operand),
+// M, K, N in [0, 4] and operands stored transposed or not: torch.matmul's rules checked against
+// loops over the broadcast index, in f64 (K ≤ 4 terms: exact to a few ulps).
+RC_GTEST_PROP(OpsLinalgProperties, MatmulMatchesLoopsForRandomRanksAndBroadcasts, ()) {
+  const int ra = *rc::gen::inRange(1, 5), rb = *rc::gen::inRange(1, 5);
+  const std::int64_t M = *rc::gen::inRange<std::int64_t>(0, 5), K = *rc::gen::inRange<std::int64_t>(0, 5),
+                     N = *rc::gen::inRange<std::int64_t>(0, 5);
+  const int nbatch = std::max(ra, rb) - 2 > 0 ? std::max(ra, rb) - 2 : 0;
+  const Shape batch = *rc::gen::container<Shape>(static_cast<std::size_t>(nbatch),
+                                                 rc::gen::inRange<std::int64_t>(1, 4));
+  // An operand's batch: the last (rank − 2) dims of `batch`, each possibly broadcast (size 1).
+  auto operand_batch = [&](int rank) {
+    Shape out;
+    for (int d = nbatch - std::max(rank - 2, 0); d < nbatch; ++d)
+      out.push_back(*rc::gen::arbitrary<bool>() ? 1 : batch[static_cast<std::size_t>(d)]);
+    return out;
+  };
+  const Shape ba = operand_batch(ra), bb = operand_batch(rb);
+  auto make = [&](Shape shape) {  // random values, stored transposed half of the time
+    if (shape.size() >= 2 && *rc::gen::arbitrary<bool>()) {
+      std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
+      return gnm::rand(shape, {.dtype = DType::f64}, -1.0, 1.0).transpose(-1, -2);
+    }
+    return gnm::rand(shape, {.dtype = DType::f64}, -1.0, 1.0);
+  };
+  Shape sa = ba, sb = bb;
+  if (ra == 1) sa = {K}; else sa.insert(sa.end(), {M, K});
+  if (rb == 1) sb = {K}; else sb.insert(sb.end(), {K, N});
+  const Tensor a = make(sa), b = make(sb);
+  const Tensor out = gnm::matmul(a, b);
+  const Shape ob = gnm::broadcast_shapes(ba, bb);
+  Shape want = ob;
+  if (ra > 1) want.push_back(M);
+  if (rb > 1) want.push_back(N);
+  RC_ASSERT(out.shape() == want);
+  const auto av = a.contiguous().to_vector<double>(), bv = b.contiguous().to_vector<double>();
+  const auto ov = out.to_vector<double>();
+  const std::int64_t Mo = ra > 1 ? M : 1, No = rb > 1 ? N : 1;
+  // Row-major offset into an operand's batch for broadcast index `bi` (over ob).
+  auto batch_offset = [&](const Shape& own, const Shape& bi) {
+    std::int64_t off = 0;
+    const std::size_t lead = ob.size() - own.size();
+    for (std::size_t d = 0; d < own.size(); ++d) off = off * own[d] + (own[d] == 1 ? 0 : bi[lead + d]);
+    return off;
+  };
+  Shape bi(ob.size(), 0);
+  for (std::int64_t flat = 0; flat < gnm::shape_numel(ob); ++flat) {
+    std::int64_t rest = flat;
+    for (std::size_t d = ob.size(); d-- > 0;) {
+      bi[d] = rest % ob[d];
+      rest /= ob[d];
+    }
+    const std::int64_t oa = batch_offset(ba, bi) * Mo * K, obb = batch_offset(bb, bi) * K * No;
+    for (std::int64_t m = 0; m < Mo; ++m)
+      for (std::int64_t n = 0; n < No; ++n) {
+        double ref = 0.0;
+        for (std::int64_t k = 0; k < K; ++k)
+          ref += av[static_cast<std::size_t>(oa + m * K + k)] * bv[static_cast<std::size_t>(obb + k * No + n)];
+        const double got = ov[static_cast<std::size_t>((flat * Mo + m) * No + n)];
+        RC_ASSERT(std::abs(got - ref) <= 1e-14);
+      }
+  }
+}
+#endif
 
 }  // namespace
