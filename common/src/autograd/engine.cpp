@@ -83,6 +83,7 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads, boo
   for (Node* n : seen)
     if (deps[n] == 0) ready.push(n);
 
+  //! [engine_loop]
   while (!ready.empty()) {
     Node* n = ready.top();
     ready.pop();
@@ -114,6 +115,7 @@ void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads, boo
       if (--deps[e.fn.get()] == 0) ready.push(e.fn.get());
     }
   }
+  //! [engine_loop]
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ const char* op_name(BinaryOp op) {
   return "?";
 }
 
+//! [binary_forward]
 // Checks devices and dtypes, broadcasts, allocates and runs the kernel. No autograd.
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, double alpha) {
   GNM_CHECK(a.device() == b.device(), "operands are on different devices", op_name(op),
@@ -62,11 +63,13 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, double alph
   kernels::binary_cpu(op, out, ea, eb, alpha);
   return out;
 }
+//! [binary_forward]
 
 Tensor scalar_like(double v, const Tensor& like) {
   return scalar_tensor(v, {.dtype = like.dtype(), .device = like.device()});
 }
 
+//! [binary_backward]
 // d(a op b): one node type for the arithmetic ops; it saves what its op's rule needs.
 class BinaryBackward final : public autograd::Node {
  public:
@@ -138,7 +141,9 @@ class BinaryBackward final : public autograd::Node {
     Node::release();
   }
 };
+//! [binary_backward]
 
+//! [binary_record]
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, double alpha = 1.0) {
   Tensor out = binary_forward(op, a, b, alpha);
   if (op >= BinaryOp::eq || !autograd::any_requires_grad({&a, &b})) return out;
@@ -158,6 +163,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, double alpha = 1.0)
   autograd::set_history(node, {&a, &b}, {&out});
   return out;
 }
+//! [binary_record]
 
 }  // namespace
 

@@ -59,6 +59,7 @@ void loop3(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
 
 }  // namespace
 
+//! [binary_cpu]
 void binary_cpu(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, double alpha) {
   GNM_DISPATCH_ALL(a.dtype(), "binary op", [&] {
     using T = scalar_t;
@@ -96,5 +97,6 @@ void binary_cpu(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b
     });
   });
 }
+//! [binary_cpu]
 
 }  // namespace gnm::kernels

@@ -31,6 +31,7 @@ struct StridedLayout {
   std::array<std::array<std::int64_t, kMaxDims>, N> strides{};
 };
 
+//! [coalesce]
 template <std::size_t N>
 StridedLayout<N> coalesce(std::span<const std::int64_t> shape,
                           const std::array<std::span<const std::int64_t>, N>& strides) {
@@ -58,6 +59,7 @@ StridedLayout<N> coalesce(std::span<const std::int64_t> shape,
   }
   return L;
 }
+//! [coalesce]
 
 template <std::size_t N, class F>
 void run_chunk(const StridedLayout<N>& L, std::int64_t begin, std::int64_t end, F& f) {
@@ -92,6 +94,7 @@ void run_chunk(const StridedLayout<N>& L, std::int64_t begin, std::int64_t end, 
   }
 }
 
+//! [for_each_strided]
 template <std::size_t N, class F>
 void for_each_strided(std::span<const std::int64_t> shape,
                       const std::array<std::span<const std::int64_t>, N>& strides, F f) {
@@ -107,5 +110,6 @@ void for_each_strided(std::span<const std::int64_t> shape,
     run_chunk<N>(L, lo, hi, local);
   });
 }
+//! [for_each_strided]
 
 }  // namespace gnm::detail

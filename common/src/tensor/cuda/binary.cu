@@ -38,6 +38,7 @@ __device__ inline bool compare(BinaryOp op, A x, A y) {
 
 }  // namespace
 
+//! [binary_cuda]
 void binary_cuda(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, double alpha) {
   const std::array<std::span<const std::int64_t>, 3> strides{
       std::span<const std::int64_t>(out.strides()), std::span<const std::int64_t>(a.strides()),
@@ -61,5 +62,6 @@ void binary_cuda(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& 
     });
   });
 }
+//! [binary_cuda]
 
 }  // namespace gnm::kernels
