@@ -86,6 +86,20 @@ void Optimizer::set_lr(double lr) {
   lr_ = lr;
 }
 
+void Optimizer::update_each_param(const ParamUpdate& update) {
+  autograd::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i];
+    if (!p.grad().defined()) continue;  // as PyTorch: a parameter without a gradient is skipped
+    ParamState& st = state_for(i);
+    const Workspace w = workspace(p);
+    update(w.param, w.grad, st);
+    w.finish(p);
+    ++st.step;
+  }
+  ++step_count_;
+}
+
 Optimizer::ParamState& Optimizer::state_for(std::size_t index) {
   const Tensor& p = params_[index];
   const Tensor g = p.grad();
@@ -261,29 +275,21 @@ void SGD::load_options_state(const std::map<std::string, double>& s) {
 }
 
 void SGD::step() {
-  autograd::NoGradGuard no_grad;
   const SgdOptions o = options();
   validate(o);
-  for (std::size_t i = 0; i < params().size(); ++i) {
-    const Tensor& p = params()[i];
-    if (!p.grad().defined()) continue;
-    ParamState& st = state_for(i);
-    const Workspace w = workspace(p);
+  update_each_param([&](const Tensor& p, const Tensor& g, ParamState& st) {
     const bool first = st.step == 0;
     Tensor buf = o.momentum != 0.0 ? st.buffers.at("momentum_buffer") : Tensor();
     if (p.is_cuda()) {
 #if GNM_HAVE_CUDA
-      cuda_detail::sgd_update_cuda(p.device().index, p.numel(), f32_ptr(w.param), f32_ptr(w.grad),
+      cuda_detail::sgd_update_cuda(p.device().index, p.numel(), f32_ptr(p), f32_ptr(g),
                                    buf.defined() ? f32_ptr(buf) : nullptr, o, first);
 #endif
     } else {
-      sgd_update(span_of(w.param), span_of(w.grad),
-                 buf.defined() ? span_of(buf) : std::span<float>(), o, first);
+      sgd_update(span_of(p), span_of(g), buf.defined() ? span_of(buf) : std::span<float>(), o,
+                 first);
     }
-    w.finish(p);
-    ++st.step;
-  }
-  finish_step();
+  });
 }
 
 // ---- Adam / AdamW -------------------------------------------------------------------------------
@@ -329,32 +335,24 @@ void Adam::load_options_state(const std::map<std::string, double>& s) {
 }
 
 void Adam::step() {
-  autograd::NoGradGuard no_grad;
   const AdamOptions o = options();
   validate(o);
-  for (std::size_t i = 0; i < params().size(); ++i) {
-    const Tensor& p = params()[i];
-    if (!p.grad().defined()) continue;
-    ParamState& st = state_for(i);
-    const Workspace w = workspace(p);
+  update_each_param([&](const Tensor& p, const Tensor& g, ParamState& st) {
     const std::int64_t t = st.step + 1;
     const Tensor& m = st.buffers.at("exp_avg");
     const Tensor& v = st.buffers.at("exp_avg_sq");
     const Tensor vmax = o.amsgrad ? st.buffers.at("max_exp_avg_sq") : Tensor();
     if (p.is_cuda()) {
 #if GNM_HAVE_CUDA
-      cuda_detail::adam_update_cuda(p.device().index, p.numel(), f32_ptr(w.param),
-                                    f32_ptr(w.grad), f32_ptr(m), f32_ptr(v),
+      cuda_detail::adam_update_cuda(p.device().index, p.numel(), f32_ptr(p), f32_ptr(g),
+                                    f32_ptr(m), f32_ptr(v),
                                     vmax.defined() ? f32_ptr(vmax) : nullptr, o, t);
 #endif
     } else {
-      adam_update(span_of(w.param), span_of(w.grad), span_of(m), span_of(v),
+      adam_update(span_of(p), span_of(g), span_of(m), span_of(v),
                   vmax.defined() ? span_of(vmax) : std::span<float>(), o, t);
     }
-    w.finish(p);
-    st.step = t;
-  }
-  finish_step();
+  });
 }
 
 AdamW::AdamW(std::vector<Tensor> params, AdamOptions opts)
@@ -405,33 +403,25 @@ void RMSProp::load_options_state(const std::map<std::string, double>& s) {
 }
 
 void RMSProp::step() {
-  autograd::NoGradGuard no_grad;
   const RmsPropOptions o = options();
   validate(o);
-  for (std::size_t i = 0; i < params().size(); ++i) {
-    const Tensor& p = params()[i];
-    if (!p.grad().defined()) continue;
-    ParamState& st = state_for(i);
-    const Workspace w = workspace(p);
+  update_each_param([&](const Tensor& p, const Tensor& g, ParamState& st) {
     const Tensor& s = st.buffers.at("square_avg");
     const Tensor buf = o.momentum > 0.0 ? st.buffers.at("momentum_buffer") : Tensor();
     const Tensor avg = o.centered ? st.buffers.at("grad_avg") : Tensor();
     if (p.is_cuda()) {
 #if GNM_HAVE_CUDA
-      cuda_detail::rmsprop_update_cuda(p.device().index, p.numel(), f32_ptr(w.param),
-                                       f32_ptr(w.grad), f32_ptr(s),
+      cuda_detail::rmsprop_update_cuda(p.device().index, p.numel(), f32_ptr(p), f32_ptr(g),
+                                       f32_ptr(s),
                                        buf.defined() ? f32_ptr(buf) : nullptr,
                                        avg.defined() ? f32_ptr(avg) : nullptr, o);
 #endif
     } else {
-      rmsprop_update(span_of(w.param), span_of(w.grad), span_of(s),
+      rmsprop_update(span_of(p), span_of(g), span_of(s),
                      buf.defined() ? span_of(buf) : std::span<float>(),
                      avg.defined() ? span_of(avg) : std::span<float>(), o);
     }
-    w.finish(p);
-    ++st.step;
-  }
-  finish_step();
+  });
 }
 
 // ---- clipping -----------------------------------------------------------------------------------
@@ -499,10 +489,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   }
   GNM_CHECK(!error_if_nonfinite || std::isfinite(total),
             "clip_grad_norm_: the total norm of the gradients is not finite", total, norm_type);
-  // The same fp32 coefficient as the span kernel (PyTorch's).
-  const float denom = static_cast<float>(total) + static_cast<float>(1e-6);
-  float coef = (1.0f / denom) * static_cast<float>(max_norm);
-  if (coef > 1.0f) coef = 1.0f;
+  const float coef = clip_coefficient(total, max_norm);  // the span kernel's (PyTorch's)
   if (coef != 1.0f) {
     for (const Tensor& g : grads) Tensor(g).copy_(mul(g, static_cast<double>(coef)));
   }

@@ -359,6 +359,14 @@ void rmsprop_update(std::span<float> param, std::span<const float> grad,
   }
 }
 
+float clip_coefficient(double total_norm, double max_norm) {
+  // PyTorch's coefficient, in fp32: max_norm / (total + 1e-6) is evaluated as
+  // reciprocal(total + 1e-6) * max_norm, then clamped to at most 1 (NaN stays NaN).
+  const float denom = static_cast<float>(total_norm) + static_cast<float>(1e-6);
+  const float coef = (1.0f / denom) * static_cast<float>(max_norm);
+  return coef > 1.0f ? 1.0f : coef;
+}
+
 //! [clip_grad_norm]
 double clip_grad_norm(std::span<const std::span<float>> grads, double max_norm, double norm_type,
                       bool error_if_nonfinite) {
@@ -390,11 +398,7 @@ double clip_grad_norm(std::span<const std::span<float>> grads, double max_norm, 
   GNM_CHECK(!error_if_nonfinite || std::isfinite(total),
             "clip_grad_norm: the total norm of the gradients is not finite", total, norm_type);
 
-  // PyTorch's coefficient, in fp32: max_norm / (total + 1e-6) is evaluated as
-  // reciprocal(total + 1e-6) * max_norm, then clamped to at most 1 (NaN stays NaN).
-  const float denom = static_cast<float>(total) + static_cast<float>(1e-6);
-  float coef = (1.0f / denom) * static_cast<float>(max_norm);
-  if (coef > 1.0f) coef = 1.0f;
+  const float coef = clip_coefficient(total, max_norm);
   if (coef != 1.0f) {  // multiplying by exactly 1 changes nothing
     for (const auto& g : grads) {
       for (float& x : g) x *= coef;

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -92,11 +93,18 @@ class Optimizer {
   virtual void load_options_state(const std::map<std::string, double>& state) = 0;
   /// The buffer names parameter state has after a step, for the current options.
   virtual std::vector<std::string> buffer_names() const = 0;
-  /// Checks `param` (f32, defined, its grad of the same shape and device) and returns its state,
+  /// What a step does to one parameter: `param` and `grad` are contiguous f32 tensors on the
+  /// parameter's device (`param` may be a copy that is written back afterwards), `state` has every
+  /// buffer of buffer_names() and the step count before this step.
+  using ParamUpdate =
+      std::function<void(const Tensor& param, const Tensor& grad, ParamState& state)>;
+  /// The step skeleton shared by every optimizer: under NoGradGuard, for each parameter that has a
+  /// .grad, checks it and creates missing buffers (zeros), runs `update`, writes a non-contiguous
+  /// parameter back, counts the parameter's step; then counts the optimizer's step.
+  void update_each_param(const ParamUpdate& update);
+  /// Checks parameter `index` (f32, its grad of the same shape and device) and returns its state,
   /// with every buffer of buffer_names() created (zeros) on the parameter's device when missing.
   ParamState& state_for(std::size_t index);
-  /// Advances the step counter (call at the end of step()).
-  void finish_step() noexcept { ++step_count_; }
   /// Per-parameter state, indexed like params().
   std::vector<ParamState> state_;
 

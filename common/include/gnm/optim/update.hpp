@@ -142,6 +142,10 @@ double clip_grad_norm(std::span<const std::span<float>> grads, double max_norm,
                       double norm_type = 2.0, bool error_if_nonfinite = false);
 
 /// Clamps every gradient element to [−clip_value, clip_value] in place
+/// PyTorch's clipping coefficient in fp32, shared by every clip_grad_norm path:
+/// reciprocal(total_norm + 1e-6) · max_norm, clamped to at most 1 (NaN stays NaN).
+float clip_coefficient(double total_norm, double max_norm);
+
 /// (torch.nn.utils.clip_grad_value_); NaN entries stay NaN.
 ///
 /// \throws gnm::Error when clip_value is negative or NaN
