@@ -1,17 +1,9 @@
 // Gradient checkpointing: a Node that recomputes its segment during backward (chapter 10.5).
 //
-// Note [Grad mode inside backward]
 // The engine calls Node::apply under a NoGradGuard (backward formulas are not recorded), but the
-// recomputation must record a graph to backpropagate through. Grad mode is a thread-local flag
-// and gnm has no guard that switches it back on (torch.enable_grad), so the recomputation and its
-// inner backward run on a short-lived helper thread, where grad mode starts enabled; the engine's
-// thread waits for it, so nothing runs concurrently. A thread costs tens of microseconds, small
-// beside recomputing a segment of several layers. (With an EnableGradGuard in gnm/autograd/node.hpp
-// this would run inline.)
+// recomputation must record a graph to backpropagate through: it runs under an EnableGradGuard.
 #include "gnm/autograd/checkpoint.hpp"
 
-#include <exception>
-#include <thread>
 #include <utility>
 
 #include "gnm/autograd/node.hpp"
@@ -20,25 +12,6 @@
 namespace gnm::autograd {
 
 namespace {
-
-// Runs `fn` with grad mode enabled (see the note) and rethrows its exception here.
-template <class F>
-void run_with_grad_enabled(F&& fn) {
-  if (grad_mode_enabled()) {
-    fn();
-    return;
-  }
-  std::exception_ptr error;
-  std::thread helper([&] {
-    try {
-      fn();
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  helper.join();
-  if (error) std::rethrow_exception(error);
-}
 
 // Restores the default generator when a recomputation ends, also by an exception.
 class GeneratorRestore {
@@ -67,7 +40,8 @@ class CheckpointBackward final : public Node {
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     check_not_released();
     Tensor grad_input;
-    run_with_grad_enabled([&] {
+    {
+      const EnableGradGuard enable_grad;
       Tensor x = input.detach();  // a fresh leaf on the same storage
       if (input_requires_grad) x.requires_grad_(true);
       Tensor out;
@@ -80,11 +54,13 @@ class CheckpointBackward final : public Node {
                 "deterministic?)",
                 out.defined() ? shape_str(out.shape()) : std::string("undefined"),
                 shape_str(output_shapes[0]));
-      if (!out.requires_grad()) return;  // nothing inside needs a gradient
-      // Parameters used in the segment receive their gradients here, into .grad.
-      backward({out}, {grads[0]}, /*retain_graph=*/false);
-      if (input_requires_grad) grad_input = x.grad();
-    });
+      // Parameters used in the segment receive their gradients here, into .grad. Without
+      // anything inside that needs a gradient there is nothing to backpropagate.
+      if (out.requires_grad()) {
+        backward({out}, {grads[0]}, /*retain_graph=*/false);
+        if (input_requires_grad) grad_input = x.grad();
+      }
+    }
     return {grad_input};
   }
 

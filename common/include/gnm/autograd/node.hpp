@@ -86,6 +86,18 @@ class NoGradGuard {
  private:
   bool previous_;
 };
+/// Enables recording on this thread for its lifetime, also inside a NoGradGuard or a backward
+/// (torch.enable_grad): gradient checkpointing records its recomputation with it.
+class EnableGradGuard {
+ public:
+  EnableGradGuard();   ///< Enables grad mode.
+  ~EnableGradGuard();  ///< Restores the previous mode.
+  EnableGradGuard(const EnableGradGuard&) = delete;             ///< Scoped.
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;  ///< Scoped.
+
+ private:
+  bool previous_;
+};
 ///@}
 
 /// \name Recording helpers used by every differentiable op
