@@ -5,22 +5,16 @@
 #include "gnm/autograd/gradcheck.hpp"
 #include "gnm/autograd/node.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "tensor_testing.hpp"
 
 namespace {
+
+using gnm::testing::leaf;
+using gnm::testing::expect_gradcheck;
 
 using gnm::DType;
 using gnm::Tensor;
 namespace ag = gnm::autograd;
-
-Tensor leaf(gnm::Shape shape, double lo = -1.0, double hi = 1.0) {
-  return gnm::rand(std::move(shape), {.dtype = DType::f64}, lo, hi).requires_grad_();
-}
-
-void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                      const std::vector<Tensor>& inputs) {
-  const ag::GradcheckResult r = ag::gradcheck(f, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
-}
 
 TEST(Autograd, SimpleChainMatchesHandDerivative) {
   const std::vector<double> v{2.0};

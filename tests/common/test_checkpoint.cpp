@@ -20,6 +20,7 @@
 #include "gnm/optim/optimizer.hpp"
 #include "gnm/optim/scheduler.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "scratch.hpp"
 
 namespace {
 
@@ -29,14 +30,7 @@ namespace io = gnm::io;
 namespace nn = gnm::nn;
 namespace optim = gnm::optim;
 
-fs::path temp_dir() {
-  const fs::path d = fs::temp_directory_path() /
-                     ("gnm_test_checkpoint_" + std::to_string(::testing::UnitTest::GetInstance()
-                                                                  ->random_seed()) +
-                      "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::create_directories(d);
-  return d;
-}
+fs::path temp_dir() { return gnm::testing::scratch_dir("checkpoint"); }
 
 std::vector<std::vector<float>> values(const nn::Module& m) {
   std::vector<std::vector<float>> out;

@@ -5,17 +5,12 @@
 
 #include "gnm/core/error.hpp"
 #include "gnm/core/file.hpp"
+#include "scratch.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-fs::path scratch_dir() {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("gnm_test_file_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                        "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::remove_all(dir);
-  return dir;
-}
+fs::path scratch_dir() { return gnm::testing::scratch_dir("file", /*create=*/false); }
 }  // namespace
 
 TEST(File, AtomicWriteCreatesDirectoriesAndReplacesWholeFiles) {

@@ -15,6 +15,7 @@
 #include "gnm/core/error.hpp"
 #include "gnm/core/file.hpp"
 #include "gnm/optim/grad_scaler.hpp"
+#include "scratch.hpp"
 
 namespace {
 
@@ -80,14 +81,9 @@ TEST(GradScaler, UnscaleRestoresGradientsAndFlagsEveryNonFiniteKind) {
 }
 
 TEST(GradScaler, MatchesTorchAmpGradScaler) {
-#ifdef GNM_FIXTURES_DIR
-  const std::filesystem::path dir = std::filesystem::path(GNM_FIXTURES_DIR) / "ch10";
-#else
-  const std::filesystem::path dir =
-      std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures" / "ch10";
-#endif
-  const auto doc =
-      ch03_test::JsonParser(gnm::read_file(dir / "optim_grad_scaler.json")).parse();
+  const auto doc = ch03_test::JsonParser(
+                       gnm::read_file(gnm::testing::fixture_path("ch10/optim_grad_scaler.json")))
+                       .parse();
   GradScaler scaler(doc["init_scale"].number, doc["growth_factor"].number,
                     doc["backoff_factor"].number,
                     static_cast<std::int64_t>(doc["growth_interval"].number));

@@ -19,6 +19,7 @@
 #include "gnm/core/file.hpp"
 #include "gnm/core/philox.hpp"
 #include "gnm/data/idx.hpp"
+#include "scratch.hpp"
 
 #if __has_include(<zlib.h>)
 #include <zlib.h>
@@ -32,19 +33,8 @@ using gnm::data::IdxArray;
 
 namespace {
 
-fs::path scratch_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const fs::path dir = fs::temp_directory_path() / (std::string("gnm_test_idx_") + info->name() +
-                                                    "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_raw(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary)
-      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+fs::path scratch_dir() { return gnm::testing::scratch_dir("idx"); }
+using gnm::testing::write_raw;
 
 IdxArray random_array(std::vector<std::uint32_t> dims, std::uint64_t seed) {
   IdxArray a{std::move(dims), {}};

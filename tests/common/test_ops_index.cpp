@@ -9,34 +9,19 @@
 #include "gnm/autograd/gradcheck.hpp"
 #include "gnm/autograd/node.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "tensor_testing.hpp"
 
 namespace {
+
+using gnm::testing::leaf;
+using gnm::testing::expect_gradcheck;
+using gnm::testing::longs;
+using gnm::testing::seq;
 
 using gnm::DType;
 using gnm::Shape;
 using gnm::Tensor;
 namespace ag = gnm::autograd;
-
-Tensor leaf(Shape shape, double lo = -1.0, double hi = 1.0) {
-  return gnm::rand(std::move(shape), {.dtype = DType::f64}, lo, hi).requires_grad_();
-}
-
-void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                      const std::vector<Tensor>& inputs) {
-  const ag::GradcheckResult r = ag::gradcheck(f, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
-}
-
-Tensor longs(std::vector<std::int64_t> v, Shape shape) {
-  return gnm::from_vector(std::span<const std::int64_t>(v), std::move(shape));
-}
-
-// 0, 1, 2, … in `shape` (distinct values make misplaced elements visible).
-Tensor seq(Shape shape, DType dtype = DType::f32) {
-  std::vector<double> v(static_cast<std::size_t>(gnm::shape_numel(shape)));
-  std::iota(v.begin(), v.end(), 0.0);
-  return gnm::from_vector(std::span<const double>(v), std::move(shape), {.dtype = dtype});
-}
 
 void expect_error_mentions(const std::function<void()>& f, const std::vector<std::string>& parts) {
   try {

@@ -14,23 +14,17 @@
 #include "gnm/autograd/gradcheck.hpp"
 #include "gnm/autograd/node.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "tensor_testing.hpp"
 
 namespace {
+
+using gnm::testing::leaf;
+using gnm::testing::expect_gradcheck;
 
 using gnm::DType;
 using gnm::Shape;
 using gnm::Tensor;
 namespace ag = gnm::autograd;
-
-Tensor leaf(Shape shape, double lo = -1.0, double hi = 1.0) {
-  return gnm::rand(std::move(shape), {.dtype = DType::f64}, lo, hi).requires_grad_();
-}
-
-void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                      const std::vector<Tensor>& inputs) {
-  const ag::GradcheckResult r = ag::gradcheck(f, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
-}
 
 // The unit roundoff of each dtype's storage and of its accumulation.
 double unit_roundoff(DType t) {

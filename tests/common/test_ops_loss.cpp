@@ -13,28 +13,19 @@
 #include "gnm/autograd/node.hpp"
 #include "gnm/core/file.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "tensor_testing.hpp"
 
 namespace {
+
+using gnm::testing::leaf;
+using gnm::testing::expect_gradcheck;
+using gnm::testing::longs;
 
 using gnm::DType;
 using gnm::Reduction;
 using gnm::Shape;
 using gnm::Tensor;
 namespace ag = gnm::autograd;
-
-Tensor leaf(Shape shape, double lo = -1.0, double hi = 1.0) {
-  return gnm::rand(std::move(shape), {.dtype = DType::f64}, lo, hi).requires_grad_();
-}
-
-void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                      const std::vector<Tensor>& inputs) {
-  const ag::GradcheckResult r = ag::gradcheck(f, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
-}
-
-Tensor longs(std::vector<std::int64_t> v, Shape shape) {
-  return gnm::from_vector(std::span<const std::int64_t>(v), std::move(shape));
-}
 
 // Rows of a (rows, n) double matrix → softmax or log_softmax in double.
 std::vector<double> softmax_ref(const std::vector<double>& x, std::int64_t n, bool log) {

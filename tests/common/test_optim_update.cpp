@@ -18,6 +18,7 @@
 #include "gnm/core/random.hpp"
 #include "gnm/core/verify.hpp"
 #include "gnm/optim/update.hpp"
+#include "scratch.hpp"
 
 namespace {
 
@@ -25,11 +26,7 @@ namespace optim = gnm::optim;
 using ch03_test::Json;
 
 std::filesystem::path fixture_path(const std::string& name) {
-#ifdef GNM_FIXTURES_DIR
-  return std::filesystem::path(GNM_FIXTURES_DIR) / "ch10" / name;
-#else
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures" / "ch10" / name;
-#endif
+  return gnm::testing::fixture_path("ch10/" + name);
 }
 
 Json load_fixture(const std::string& name) {

@@ -15,6 +15,7 @@
 #include "gnm/core/file.hpp"
 #include "gnm/cuda/driver.hpp"
 #include "gnm/cuda/rtc.hpp"
+#include "scratch.hpp"
 #include "rtc_test_kernels.hpp"
 
 namespace fs = std::filesystem;
@@ -25,14 +26,7 @@ namespace {
 using gnm::test::rtc_options;
 constexpr const char* kSaxpy = gnm::test::kRtcSaxpy;
 
-fs::path scratch_dir() {
-  const auto* unit = ::testing::UnitTest::GetInstance();
-  const fs::path dir = fs::temp_directory_path() /
-                       ("gnm_test_rtc_" + std::to_string(unit->random_seed()) + "_" +
-                        unit->current_test_info()->name());
-  fs::remove_all(dir);
-  return dir;
-}
+fs::path scratch_dir() { return gnm::testing::scratch_dir("rtc", /*create=*/false); }
 
 #define SKIP_WITHOUT_NVRTC() \
   if (!rtc::nvrtc_available()) GTEST_SKIP() << "libnvrtc is not installed on this machine"

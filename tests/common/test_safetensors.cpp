@@ -24,6 +24,7 @@
 #include "gnm/core/half.hpp"
 #include "gnm/core/philox.hpp"
 #include "gnm/io/safetensors.hpp"
+#include "scratch.hpp"
 
 namespace fs = std::filesystem;
 using gnm::DType;
@@ -31,20 +32,8 @@ using gnm::io::TensorRecord;
 
 namespace {
 
-fs::path scratch_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const fs::path dir =
-      fs::temp_directory_path() /
-      (std::string("gnm_test_safetensors_") + info->name() + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_raw(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary)
-      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+fs::path scratch_dir() { return gnm::testing::scratch_dir("safetensors"); }
+using gnm::testing::write_raw;
 
 template <class T>
 std::vector<std::byte> le_bytes(std::initializer_list<T> values) {
@@ -105,14 +94,7 @@ std::vector<TensorRecord> sample_records() {
           random_record("empty", DType::f16, {0, 4}, 5)};
 }
 
-fs::path interop_fixture() {
-#ifdef GNM_FIXTURES_DIR
-  const fs::path dir = GNM_FIXTURES_DIR;
-#else
-  const fs::path dir = fs::path(__FILE__).parent_path().parent_path() / "fixtures";
-#endif
-  return dir / "ch10" / "interop_torch.safetensors";
-}
+fs::path interop_fixture() { return gnm::testing::fixture_path("ch10/interop_torch.safetensors"); }
 
 // The tensors of scripts/fixtures/ch10_safetensors_interop.py, written out by hand (half and
 // bfloat16 as bit patterns; the test below checks what they decode to).

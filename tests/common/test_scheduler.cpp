@@ -16,6 +16,7 @@
 #include "gnm/core/error.hpp"
 #include "gnm/core/file.hpp"
 #include "gnm/optim/scheduler.hpp"
+#include "scratch.hpp"
 
 namespace {
 
@@ -23,13 +24,7 @@ namespace optim = gnm::optim;
 using ch03_test::Json;
 
 Json load_fixture(const std::string& name) {
-#ifdef GNM_FIXTURES_DIR
-  const std::filesystem::path dir = std::filesystem::path(GNM_FIXTURES_DIR) / "ch10";
-#else
-  const std::filesystem::path dir =
-      std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures" / "ch10";
-#endif
-  return ch03_test::JsonParser(gnm::read_file(dir / name)).parse();
+  return ch03_test::JsonParser(gnm::read_file(gnm::testing::fixture_path("ch10/" + name))).parse();
 }
 
 std::int64_t integer(const Json& j) { return static_cast<std::int64_t>(j.number); }

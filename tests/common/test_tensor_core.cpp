@@ -8,18 +8,14 @@
 
 #include "gnm/autograd/node.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "tensor_testing.hpp"
 
 namespace {
 
+using gnm::testing::seq;
+
 using gnm::DType;
 using gnm::Tensor;
-
-Tensor seq(gnm::Shape shape, DType dtype = DType::f32) {
-  const std::int64_t n = gnm::shape_numel(shape);
-  std::vector<double> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0.0);
-  return gnm::from_vector(std::span<const double>(v), shape, {.dtype = dtype});
-}
 
 TEST(TensorCore, FactoriesAndMetadata) {
   const Tensor z = gnm::zeros({2, 3});
