@@ -53,14 +53,17 @@ GNM_HOST_DEVICE inline T store(V v) {
     break;                                        \
   }
 
+#define GNM_DETAIL_FLOATING_CASES(...)                   \
+  GNM_DETAIL_DISPATCH_CASE(f32, float, __VA_ARGS__)      \
+  GNM_DETAIL_DISPATCH_CASE(f64, double, __VA_ARGS__)     \
+  GNM_DETAIL_DISPATCH_CASE(f16, ::gnm::f16, __VA_ARGS__) \
+  GNM_DETAIL_DISPATCH_CASE(bf16, ::gnm::bf16, __VA_ARGS__)
+
 #define GNM_DISPATCH_FLOATING(DTYPE, NAME, ...)                                          \
   do {                                                                                   \
     const ::gnm::DType gnm_dispatch_dtype_ = (DTYPE);                                    \
     switch (gnm_dispatch_dtype_) {                                                       \
-      GNM_DETAIL_DISPATCH_CASE(f32, float, __VA_ARGS__)                                  \
-      GNM_DETAIL_DISPATCH_CASE(f64, double, __VA_ARGS__)                                 \
-      GNM_DETAIL_DISPATCH_CASE(f16, ::gnm::f16, __VA_ARGS__)                             \
-      GNM_DETAIL_DISPATCH_CASE(bf16, ::gnm::bf16, __VA_ARGS__)                           \
+      GNM_DETAIL_FLOATING_CASES(__VA_ARGS__)                                             \
       default:                                                                           \
         GNM_CHECK(false, "op needs a floating dtype", NAME,                              \
                   ::gnm::dtype_name(gnm_dispatch_dtype_));                               \
@@ -71,10 +74,7 @@ GNM_HOST_DEVICE inline T store(V v) {
   do {                                                                                   \
     const ::gnm::DType gnm_dispatch_dtype_ = (DTYPE);                                    \
     switch (gnm_dispatch_dtype_) {                                                       \
-      GNM_DETAIL_DISPATCH_CASE(f32, float, __VA_ARGS__)                                  \
-      GNM_DETAIL_DISPATCH_CASE(f64, double, __VA_ARGS__)                                 \
-      GNM_DETAIL_DISPATCH_CASE(f16, ::gnm::f16, __VA_ARGS__)                             \
-      GNM_DETAIL_DISPATCH_CASE(bf16, ::gnm::bf16, __VA_ARGS__)                           \
+      GNM_DETAIL_FLOATING_CASES(__VA_ARGS__)                                             \
       GNM_DETAIL_DISPATCH_CASE(i32, std::int32_t, __VA_ARGS__)                           \
       GNM_DETAIL_DISPATCH_CASE(i64, std::int64_t, __VA_ARGS__)                           \
       GNM_DETAIL_DISPATCH_CASE(u8, std::uint8_t, __VA_ARGS__)                            \

@@ -5,7 +5,26 @@
 
 #include "gnm/tensor/tensor.hpp"
 
+#if GNM_HAVE_CUDA
+#include <cuda_runtime_api.h>
+
+#include "gnm/cuda/check.hpp"
+#endif
+
 namespace gnm::kernels {
+
+// Runs `cuda()` (after selecting t's device) when t lives on a GPU, else `cpu()`.
+template <class Cpu, class Cuda>
+void run_on([[maybe_unused]] const Tensor& t, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
+#if GNM_HAVE_CUDA
+  if (t.is_cuda()) {
+    GNM_CUDA_CHECK(cudaSetDevice(t.device().index));
+    cuda();
+    return;
+  }
+#endif
+  cpu();
+}
 
 // dst[i] = convert(src[i]) for every index; same shape, same device, any strides and dtypes.
 void copy_cpu(const Tensor& dst, const Tensor& src);

@@ -12,27 +12,9 @@
 #include <vector>
 
 #include "gnm/tensor/tensor.hpp"
-
-#if GNM_HAVE_CUDA
-#include <cuda_runtime_api.h>
-
-#include "gnm/cuda/check.hpp"
-#endif
+#include "kernels.hpp"  // run_on
 
 namespace gnm::kernels {
-
-// Runs `cuda()` (after selecting t's device) when t lives on a GPU, else `cpu()`.
-template <class Cpu, class Cuda>
-void run_on([[maybe_unused]] const Tensor& t, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
-#if GNM_HAVE_CUDA
-  if (t.is_cuda()) {
-    GNM_CUDA_CHECK(cudaSetDevice(t.device().index));
-    cuda();
-    return;
-  }
-#endif
-  cpu();
-}
 
 // ---- Reductions (cpu/reduce.cpp, cuda/reduce.cu) -----------------------------------------------
 // `reduced` is a mask over x's dims; `out` has x's shape with the reduced dims set to 1 and is

@@ -5,13 +5,8 @@
 
 #include "gnm/autograd/node.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "kernels.hpp"
 #include "kernels_unary.hpp"
-
-#if GNM_HAVE_CUDA
-#include <cuda_runtime_api.h>
-
-#include "gnm/cuda/check.hpp"
-#endif
 
 namespace gnm {
 
@@ -38,19 +33,6 @@ const char* backward_name(UnaryOp op) {
   return "UnaryBackward";
 }
 
-// Runs the CUDA kernel when t is on a GPU, else the CPU one.
-template <class Cpu, class Cuda>
-void on_device([[maybe_unused]] const Tensor& t, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
-#if GNM_HAVE_CUDA
-  if (t.is_cuda()) {
-    GNM_CUDA_CHECK(cudaSetDevice(t.device().index));
-    cuda();
-    return;
-  }
-#endif
-  cpu();
-}
-
 class UnaryBackward final : public autograd::Node {
  public:
   UnaryOp op = UnaryOp::neg;
@@ -63,7 +45,7 @@ class UnaryBackward final : public autograd::Node {
     const Tensor& g = grads[0];
     Tensor gi = empty(saved.shape(), {.dtype = saved.dtype(), .device = saved.device()});
     if (gi.numel() > 0)
-      on_device(
+      kernels::run_on(
           gi, [&] { kernels::unary_backward_cpu(op, gi, g, saved); },
           [&] {
 #if GNM_HAVE_CUDA
@@ -87,7 +69,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
             kernels::unary_name(op), dtype_name(x.dtype()));
   Tensor out = empty(x.shape(), {.dtype = x.dtype(), .device = x.device()});
   if (out.numel() > 0)
-    on_device(
+    kernels::run_on(
         x, [&] { kernels::unary_cpu(op, out, x); },
         [&] {
 #if GNM_HAVE_CUDA
@@ -115,7 +97,7 @@ class ClampBackward final : public autograd::Node {
     const Tensor& g = grads[0];
     Tensor gi = empty(x.shape(), {.dtype = x.dtype(), .device = x.device()});
     if (gi.numel() > 0)
-      on_device(
+      kernels::run_on(
           gi, [&] { kernels::clamp_backward_cpu(gi, g, x, bounds); },
           [&] {
 #if GNM_HAVE_CUDA
@@ -160,7 +142,7 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
   // lo > hi clamps everything to hi, as torch.clamp does (the hi test runs last).
   Tensor out = empty(x.shape(), {.dtype = x.dtype(), .device = x.device()});
   if (out.numel() > 0)
-    on_device(
+    kernels::run_on(
         x, [&] { kernels::clamp_cpu(out, x, b); },
         [&] {
 #if GNM_HAVE_CUDA

@@ -1,7 +1,5 @@
 // CPU elementwise binary ops over broadcast (stride-0) operands.
-#include <algorithm>
-#include <cmath>
-
+#include "../binary_math.hpp"
 #include "../dispatch.hpp"
 #include "../kernels.hpp"
 #include "loops.hpp"
@@ -9,34 +7,6 @@
 namespace gnm::kernels {
 
 namespace {
-
-template <class A>
-inline A apply_arith(BinaryOp op, A x, A y, A alpha) {
-  switch (op) {
-    case BinaryOp::add: return x + alpha * y;
-    case BinaryOp::sub: return x - alpha * y;
-    case BinaryOp::mul: return x * y;
-    case BinaryOp::div: return x / y;
-    case BinaryOp::pow: return static_cast<A>(std::pow(x, y));
-    // NaN propagates as in torch.maximum/minimum.
-    case BinaryOp::maximum: return (x != x || y != y) ? (x != x ? x : y) : std::max(x, y);
-    case BinaryOp::minimum: return (x != x || y != y) ? (x != x ? x : y) : std::min(x, y);
-    default: return A{};
-  }
-}
-
-template <class A>
-inline bool apply_compare(BinaryOp op, A x, A y) {
-  switch (op) {
-    case BinaryOp::eq: return x == y;
-    case BinaryOp::ne: return x != y;
-    case BinaryOp::lt: return x < y;
-    case BinaryOp::le: return x <= y;
-    case BinaryOp::gt: return x > y;
-    case BinaryOp::ge: return x >= y;
-    default: return false;
-  }
-}
 
 bool is_comparison(BinaryOp op) { return op >= BinaryOp::eq; }
 
@@ -69,7 +39,7 @@ void binary_cpu(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b
     if (is_comparison(op)) {
       auto* po = static_cast<std::uint8_t*>(out.data_ptr());
       loop3<T>(out, a, b, [&](std::int64_t o, std::int64_t i, std::int64_t j) {
-        po[o] = apply_compare<A>(op, detail::load(pa[i]), detail::load(pb[j])) ? 1 : 0;
+        po[o] = binary_compare<A>(op, detail::load(pa[i]), detail::load(pb[j])) ? 1 : 0;
       });
       return;
     }
@@ -93,7 +63,7 @@ void binary_cpu(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b
       default: break;
     }
     loop3<T>(out, a, b, [&](std::int64_t o, std::int64_t i, std::int64_t j) {
-      po[o] = detail::store<T>(apply_arith<A>(op, detail::load(pa[i]), detail::load(pb[j]), al));
+      po[o] = detail::store<T>(binary_arith<A>(op, detail::load(pa[i]), detail::load(pb[j]), al));
     });
   });
 }
