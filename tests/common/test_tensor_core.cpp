@@ -33,6 +33,9 @@ TEST(TensorCore, FactoriesAndMetadata) {
   EXPECT_EQ(s.item(), 3.0);
   const Tensor e = gnm::zeros({0, 5});
   EXPECT_EQ(e.numel(), 0);
+  EXPECT_TRUE(gnm::zeros({3, 0, 2}).transpose(0, 2).is_contiguous());
+  // A zero size makes a shape empty however large the other sizes are (as in PyTorch).
+  EXPECT_EQ(gnm::zeros({std::int64_t{1} << 40, std::int64_t{1} << 40, 0}).numel(), 0);
   EXPECT_EQ(gnm::arange(5).to_vector<std::int64_t>(), (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
   EXPECT_EQ(gnm::arange(5).dtype(), DType::i64);
 }

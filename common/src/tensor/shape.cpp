@@ -8,9 +8,14 @@
 namespace gnm {
 
 std::int64_t shape_numel(std::span<const std::int64_t> shape) {
-  std::int64_t n = 1;
+  bool empty = false;  // a zero size makes any shape empty, however large the others (as PyTorch)
   for (const std::int64_t s : shape) {
     GNM_CHECK_SHAPE(s >= 0, "negative size in shape", shape_str(shape));
+    empty = empty || s == 0;
+  }
+  if (empty) return 0;
+  std::int64_t n = 1;
+  for (const std::int64_t s : shape) {
     GNM_CHECK_SHAPE(s == 0 || n <= std::numeric_limits<std::int64_t>::max() / s,
                     "shape has too many elements", shape_str(shape));
     n *= s;
@@ -23,7 +28,10 @@ Shape contiguous_strides(std::span<const std::int64_t> shape) {
   std::int64_t s = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {
     strides[i] = s;
-    s *= shape[i] > 0 ? shape[i] : 1;
+    // Only an empty shape can get here with sizes whose product overflows (shape_numel rejects
+    // the others): its strides are never used to address memory, so saturate instead of wrapping.
+    if (__builtin_mul_overflow(s, shape[i] > 0 ? shape[i] : 1, &s))
+      s = std::numeric_limits<std::int64_t>::max();
   }
   return strides;
 }

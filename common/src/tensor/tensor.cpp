@@ -123,6 +123,7 @@ std::int64_t Tensor::numel() const { return shape_numel(shape()); }
 Device Tensor::device() const { return impl().storage->device(); }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element to address: any strides will do (as PyTorch)
   std::int64_t expected = 1;
   const Shape& s = shape();
   const Shape& st = strides();
