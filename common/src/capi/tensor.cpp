@@ -1,27 +1,31 @@
-// The C API's tensors: opaque handles over gnm::AlignedBuffer, a registry of live handles, fills,
+// The C API's tensors: opaque handles over gnm::Tensor, a registry of live handles, fills,
 // copies and sgemm. Every entry point is a one-line guarded() call (Note [C API guard]).
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <sstream>
 #include <string>
 #include <unordered_set>
 
 #include "capi_internal.hpp"
 #include "gnm/capi/gnm.h"
-#include "gnm/core/aligned_buffer.hpp"
 #include "gnm/core/check.hpp"
 #include "gnm/core/random.hpp"
 #include "gnm/cpu/gemm.hpp"
+#include "gnm/tensor/tensor.hpp"
 
 // The object behind the opaque handle. C callers never see this definition, so it may change
 // without breaking them (only gnm.h is the ABI).
 struct gnm_tensor {
-  gnm::AlignedBuffer<float> data;  // numel elements, row-major
+  gnm::Tensor tensor;  // f32, contiguous, on the CPU: the engine's own tensor type
   gnm_shape shape{};
   std::int64_t numel = 0;
+
+  float* data() const { return tensor.data<float>(); }
+  std::span<float> span() const { return {data(), static_cast<std::size_t>(numel)}; }
 };
 
 namespace gnm::capi {
@@ -112,8 +116,7 @@ gnm_status gnm_tensor_create(const gnm_shape* shape, gnm_tensor** out) noexcept 
     GNM_CHECK(shape != nullptr, "the shape pointer is null");
     const std::int64_t numel = gnm::capi::checked_numel(*shape);
     auto t = std::make_unique<gnm_tensor>();
-    t->data = gnm::AlignedBuffer<float>(static_cast<std::size_t>(numel));
-    std::fill(t->data.begin(), t->data.end(), 0.0f);
+    t->tensor = gnm::zeros(gnm::Shape(shape->dims, shape->dims + shape->ndim));
     t->shape = *shape;
     t->numel = numel;
     {
@@ -150,7 +153,7 @@ gnm_status gnm_tensor_describe(gnm_tensor* tensor, gnm_tensor_info* out) noexcep
     gnm_tensor& t = gnm::capi::live(tensor, "tensor");
     GNM_CHECK(out != nullptr, "the output pointer 'out' is null");
     gnm_tensor_info info{};
-    info.data = t.data.data();
+    info.data = t.data();
     info.numel = t.numel;
     info.shape = t.shape;
     for (int i = 0; i < t.shape.ndim; ++i) info.strides[i] = gnm::capi::row_major_stride(t.shape, i);
@@ -161,14 +164,14 @@ gnm_status gnm_tensor_describe(gnm_tensor* tensor, gnm_tensor_info* out) noexcep
 gnm_status gnm_tensor_fill(gnm_tensor* tensor, float value) noexcept {
   return guarded([&] {
     gnm_tensor& t = gnm::capi::live(tensor, "tensor");
-    std::fill(t.data.begin(), t.data.end(), value);
+    std::fill(t.span().begin(), t.span().end(), value);
   });
 }
 
 gnm_status gnm_tensor_fill_uniform(gnm_tensor* tensor, uint64_t seed, float lo, float hi) noexcept {
   return guarded([&] {
     gnm_tensor& t = gnm::capi::live(tensor, "tensor");
-    gnm::fill_uniform(t.data.span(), seed, lo, hi);  // gnm::Error naming lo, hi when invalid
+    gnm::fill_uniform(t.span(), seed, lo, hi);  // gnm::Error naming lo, hi when invalid
   });
 }
 
@@ -176,7 +179,7 @@ gnm_status gnm_tensor_write(gnm_tensor* tensor, const float* src, int64_t count)
   return guarded([&] {
     gnm_tensor& t = gnm::capi::live(tensor, "tensor");
     gnm::capi::check_count(t, src, count, "gnm_tensor_write");
-    std::copy_n(src, count, t.data.begin());
+    std::copy_n(src, count, t.data());
   });
 }
 
@@ -184,7 +187,7 @@ gnm_status gnm_tensor_read(const gnm_tensor* tensor, float* dst, int64_t count) 
   return guarded([&] {
     const gnm_tensor& t = gnm::capi::live(tensor, "tensor");
     gnm::capi::check_count(t, dst, count, "gnm_tensor_read");
-    std::copy_n(t.data.data(), count, dst);
+    std::copy_n(t.data(), count, dst);
   });
 }
 
@@ -214,7 +217,7 @@ gnm_status gnm_sgemm(int32_t trans_a, int32_t trans_b, float alpha, const gnm_te
     using gnm::cpu::Transpose;
     const auto ld = [](const gnm_tensor& t) { return std::max<std::int64_t>(t.shape.dims[1], 1); };
     gnm::cpu::sgemm(ta ? Transpose::Yes : Transpose::No, tb ? Transpose::Yes : Transpose::No, M,
-                    N, K, alpha, A.data.data(), ld(A), B.data.data(), ld(B), beta, C.data.data(),
+                    N, K, alpha, A.data(), ld(A), B.data(), ld(B), beta, C.data(),
                     ld(C));
   });
 }
