@@ -100,7 +100,10 @@ class BinaryBackward final : public autograd::Node {
       case BinaryOp::add:
       case BinaryOp::sub:
         if (need_a) ga = g;
-        if (need_b) gb = mul(g, op == BinaryOp::add ? alpha : -alpha);
+        if (need_b) {
+          const double scale = op == BinaryOp::add ? alpha : -alpha;
+          gb = scale == 1.0 ? g : mul(g, scale);  // a + b: no pass over the gradient
+        }
         break;
       case BinaryOp::mul:
         if (need_a) ga = mul(g, b);

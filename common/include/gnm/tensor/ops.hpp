@@ -68,7 +68,8 @@ Tensor gelu(const Tensor& x, bool tanh_approximation = false);
 Tensor silu(const Tensor& x);     ///< x·σ(x).
 Tensor tanh(const Tensor& x);     ///< tanh x.
 Tensor sigmoid(const Tensor& x);  ///< 1 / (1 + e⁻ˣ).
-/// Clamps into [lo, hi] (either may be absent); gradient passes where lo ≤ x ≤ hi.
+/// Clamps into [lo, hi] (either may be absent); gradient passes where lo < x < hi (0 at a
+/// bound, as PyTorch).
 Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi);
 /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1−p) in
 /// training mode; the identity otherwise. The mask comes from the default generator's next Philox
