@@ -6,12 +6,14 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "gnm/autograd/checkpoint.hpp"
 #include "gnm/autograd/node.hpp"
 #include "gnm/nn/layers.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "gnm/tensor/autocast.hpp"
 #include "gnm/tensor/storage.hpp"
 
 namespace {
@@ -48,7 +50,8 @@ struct Result {
 // Forward (checkpointed or not) and backward of sum(mlp(x) · w); returns the gradients and
 // the peak of live CPU storage above what was live before the forward.
 Result run(const std::vector<std::shared_ptr<nn::Sequential>>& segs, const Tensor& x,
-           const Tensor& w, bool use_checkpoint, std::uint64_t seed) {
+           const Tensor& w, bool use_checkpoint, std::uint64_t seed,
+           std::optional<gnm::DType> autocast = std::nullopt) {
   for (const auto& s : segs) s->zero_grad();
   if (x.requires_grad()) Tensor(x).set_grad(Tensor());
   gnm::manual_seed(seed);
@@ -56,11 +59,16 @@ Result run(const std::vector<std::shared_ptr<nn::Sequential>>& segs, const Tenso
   const std::size_t base = gnm::storage_stats().live_bytes;
   {
     Tensor h = x;
-    for (const auto& s : segs) {
-      h = use_checkpoint
-              ? gnm::autograd::checkpoint([s](const Tensor& in) { return s->forward(in); }, h)
-              : s->forward(h);
+    {
+      // The forward only: backward runs outside the guard, as in a training step.
+      const gnm::AutocastGuard guard(autocast);
+      for (const auto& s : segs) {
+        h = use_checkpoint
+                ? gnm::autograd::checkpoint([s](const Tensor& in) { return s->forward(in); }, h)
+                : s->forward(h);
+      }
     }
+    h = h.to(gnm::DType::f32);
     Tensor loss = w.defined() ? gnm::sum(h * w) : gnm::sum(h);
     h = Tensor();  // keep only the loss, as a training step does (see PeakMemoryIsLower)
     loss.backward();
@@ -83,6 +91,23 @@ TEST(GradCheckpoint, GradientsAreBitIdenticalOnADeepMlp) {
   for (std::size_t i = 0; i < plain.grads.size(); ++i) {
     ASSERT_EQ(plain.grads[i], ckpt.grads[i]) << "gradient " << i;
   }
+}
+
+TEST(GradCheckpoint, RecomputationReplaysTheForwardsAutocast) {
+  // Under bf16 autocast the segment's recomputation (during backward, outside the guard) must
+  // run in bf16 too, or its output dtype would not match the gradient arriving for it.
+  gnm::manual_seed(4);
+  const auto segs = deep_mlp(6, 2, 48);
+  const Tensor x = gnm::rand({9, 48}, {}, -1, 1).requires_grad_(true);
+  const Tensor w = gnm::rand({9, 48}, {}, -1, 1);
+  const Result plain = run(segs, x, w, false, 3, gnm::DType::bf16);
+  const Result ckpt = run(segs, x, w, true, 3, gnm::DType::bf16);
+  ASSERT_EQ(plain.grads.size(), 13u);
+  for (std::size_t i = 0; i < plain.grads.size(); ++i) {
+    ASSERT_EQ(plain.grads[i], ckpt.grads[i]) << "gradient " << i;
+  }
+  // And bf16 really was used: the f32 run's gradients differ.
+  EXPECT_NE(run(segs, x, w, false, 3).grads, plain.grads);
 }
 
 TEST(GradCheckpoint, DropoutInsideASegmentReplaysTheSameMask) {

@@ -4,10 +4,12 @@
 // recomputation must record a graph to backpropagate through: it runs under an EnableGradGuard.
 #include "gnm/autograd/checkpoint.hpp"
 
+#include <optional>
 #include <utility>
 
 #include "gnm/autograd/node.hpp"
 #include "gnm/core/check.hpp"
+#include "gnm/tensor/autocast.hpp"
 
 namespace gnm::autograd {
 
@@ -34,6 +36,7 @@ class CheckpointBackward final : public Node {
   Tensor input;  // detached: the only activation this segment keeps
   bool input_requires_grad = false;
   GeneratorState rng;  // the generator before the forward ran
+  std::optional<DType> autocast;  // the autocast state of the forward, replayed with it
 
   std::string name() const override { return "CheckpointFunctionBackward"; }
 
@@ -47,6 +50,7 @@ class CheckpointBackward final : public Node {
       Tensor out;
       {
         const GeneratorRestore replay(rng);
+        const AutocastGuard autocast_replay(autocast);
         out = segment(x);
       }
       GNM_CHECK(out.defined() && out.shape() == output_shapes[0],
@@ -95,6 +99,7 @@ Tensor checkpoint(const std::function<Tensor(const Tensor&)>& segment, const Ten
   node->input = input.detach();
   node->input_requires_grad = input.requires_grad();
   node->rng = before;
+  node->autocast = autocast_dtype();
   set_history(node, {&input}, {&out});
   return out;
 }

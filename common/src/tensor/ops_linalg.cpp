@@ -9,7 +9,10 @@
 // matmul follows torch.matmul: 1-d operands are promoted and the added dim removed afterwards,
 // batch dims broadcast; a ≥3-d operand times a 2-d one folds its batch into the GEMM's M (one
 // large product instead of many small ones, as PyTorch does).
+// Under autocast (gnm/tensor/autocast.hpp) all three are on the lower-precision list: f32 operands
+// are converted to the autocast dtype first, with the differentiable to().
 #include "gnm/autograd/node.hpp"
+#include "gnm/tensor/autocast.hpp"
 #include "gnm/tensor/ops.hpp"
 #include "kernels.hpp"
 #include "kernels_nn.hpp"
@@ -114,7 +117,8 @@ class LinearBackward final : public autograd::Node {
 
 }  // namespace
 
-Tensor bmm(const Tensor& a, const Tensor& b) {
+Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast_to_lower(a_in), b = autocast_to_lower(b_in);
   check_operands(a, b, "bmm");
   GNM_CHECK_SHAPE(a.dim() == 3 && b.dim() == 3, "bmm needs two 3-d tensors", shape_str(a.shape()),
                   shape_str(b.shape()));
@@ -124,7 +128,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   return matmul_core(a, b);
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast_to_lower(a_in), b = autocast_to_lower(b_in);
   check_operands(a, b, "matmul");
   const std::int64_t da = a.dim(), db = b.dim();
   GNM_CHECK_SHAPE(da >= 1 && db >= 1, "matmul needs operands of at least 1 dimension",
@@ -163,7 +168,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
+  //! [linear_autocast]
+  // Under autocast the bias is lowered too, so the output has one dtype (as PyTorch's linear).
+  const Tensor x = autocast_to_lower(x_in), w = autocast_to_lower(w_in);
+  const Tensor b = autocast_to_lower(b_in);
+  //! [linear_autocast]
   check_operands(x, w, "linear");
   GNM_CHECK_SHAPE(w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1),
                   "linear: x (…, in) does not fit w (out, in)", shape_str(x.shape()),

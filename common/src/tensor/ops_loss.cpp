@@ -8,7 +8,10 @@
 //     fused into one kernel from the saved logits and log-sum-exp: no log_softmax tensor, no
 //     one-hot tensor, one pass over the (N, C) logits.
 //   mse:          dx = 2·(x − y)·g·scale, dy = −dx  (scale 1/n for the mean)
+// Under autocast (gnm/tensor/autocast.hpp) all four are on the fp32 list: f16/bf16 inputs are
+// converted to f32 first, with the differentiable to().
 #include "gnm/autograd/node.hpp"
+#include "gnm/tensor/autocast.hpp"
 #include "gnm/tensor/ops.hpp"
 #include "kernels_nn.hpp"
 
@@ -53,7 +56,8 @@ class SoftmaxBackward final : public autograd::Node {
   }
 };
 
-Tensor softmax_impl(const Tensor& x, std::int64_t dim, bool log) {
+Tensor softmax_impl(const Tensor& x_in, std::int64_t dim, bool log) {
+  const Tensor x = autocast_to_f32(x_in);
   GNM_CHECK(is_floating(x.dtype()), "op needs a floating dtype", log ? "log_softmax" : "softmax",
             dtype_name(x.dtype()));
   const std::int64_t d = wrap_dim(dim, x.dim());  // a 0-d x accepts 0 and -1: a row of one
@@ -122,8 +126,9 @@ class CrossEntropyBackward final : public autograd::Node {
 Tensor softmax(const Tensor& x, std::int64_t dim) { return softmax_impl(x, dim, false); }
 Tensor log_softmax(const Tensor& x, std::int64_t dim) { return softmax_impl(x, dim, true); }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction,
+Tensor cross_entropy(const Tensor& logits_in, const Tensor& target, Reduction reduction,
                      double label_smoothing) {
+  const Tensor logits = autocast_to_f32(logits_in);
   GNM_CHECK(is_floating(logits.dtype()), "cross_entropy: logits need a floating dtype",
             dtype_name(logits.dtype()));
   GNM_CHECK(target.dtype() == DType::i64, "cross_entropy: target must hold i64 class indices",
@@ -199,7 +204,8 @@ class MseBackward final : public autograd::Node {
 
 }  // namespace
 
-Tensor mse_loss(const Tensor& x, const Tensor& y, Reduction reduction) {
+Tensor mse_loss(const Tensor& x_in, const Tensor& y_in, Reduction reduction) {
+  const Tensor x = autocast_to_f32(x_in), y = autocast_to_f32(y_in);
   GNM_CHECK(x.device() == y.device(), "mse_loss: tensors on different devices", x.device().str(),
             y.device().str());
   GNM_CHECK(x.dtype() == y.dtype(), "mse_loss: different dtypes (convert one with .to())",

@@ -1,13 +1,14 @@
-// Printed tables that double as JSON tables (see table.hpp).
-#include "table.hpp"
+// Printed tables that double as JSON tables (see gnm/core/report_table.hpp).
+#include "gnm/core/report_table.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "gnm/core/check.hpp"
 #include "gnm/core/json.hpp"
 
-namespace chapter9 {
+namespace gnm {
 
 namespace {
 
@@ -28,34 +29,38 @@ std::size_t width(const std::string& s) {
 
 }  // namespace
 
-Cell str(const std::string& s) { return {s, gnm::json_quote(s)}; }
+namespace cells {
 
-Cell num(double v, int significant) {
+ReportCell str(const std::string& s) { return {s, gnm::json_quote(s)}; }
+
+ReportCell num(double v, int significant) {
   if (!std::isfinite(v)) return {"-", "null"};
   return {format(v, significant, false), gnm::json_number(v)};
 }
 
-Cell sci(double v) {
+ReportCell sci(double v) {
   if (!std::isfinite(v)) return {"-", "null"};
   return {v == 0.0 ? "0" : format(v, 0, true), gnm::json_number(v)};
 }
 
-Cell integer(std::int64_t v) { return {std::to_string(v), std::to_string(v)}; }
+ReportCell integer(std::int64_t v) { return {std::to_string(v), std::to_string(v)}; }
 
-Cell flag(bool v) { return {v ? "yes" : "NO", v ? "true" : "false"}; }
+ReportCell flag(bool v) { return {v ? "yes" : "NO", v ? "true" : "false"}; }
 
-Cell yes_no(bool v) { return str(v ? "yes" : "no"); }
+ReportCell yes_no(bool v) { return str(v ? "yes" : "no"); }
 
-Table::Table(std::string title, std::vector<std::string> columns)
+}  // namespace cells
+
+ReportTable::ReportTable(std::string title, std::vector<std::string> columns)
     : title_(std::move(title)), columns_(std::move(columns)) {}
 
-void Table::add(std::vector<Cell> row) {
+void ReportTable::add(std::vector<ReportCell> row) {
   GNM_CHECK(row.size() == columns_.size(), "table row has the wrong number of cells", title_,
             row.size(), columns_.size());
   rows_.push_back(std::move(row));
 }
 
-void Table::print(std::FILE* out) const {
+void ReportTable::print(std::FILE* out) const {
   std::vector<std::size_t> w(columns_.size());
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     w[c] = width(columns_[c]);
@@ -77,7 +82,7 @@ void Table::print(std::FILE* out) const {
   std::fprintf(out, "\n");
 }
 
-std::string Table::json_member() const {
+std::string ReportTable::json_member() const {
   std::string j = gnm::json_quote(title_) + ": {\"rows\": [";
   for (std::size_t i = 0; i < rows_.size(); ++i) {
     j += i ? ", {" : "{";
@@ -89,9 +94,9 @@ std::string Table::json_member() const {
   return j + "]}";
 }
 
-void Section::add(const Table& t) {
+void SectionResult::add(const ReportTable& t) {
   t.print();
   json += (json.empty() ? "" : ", ") + t.json_member();
 }
 
-}  // namespace chapter9
+}  // namespace gnm
