@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
 """Fills the measured tables of a book page from a chapter program's results file.
 
-A page marks where a table goes with two HTML comments (Doxygen drops them from the output):
+A page names its results file, then marks where each table goes, with HTML comments (Doxygen
+drops them from the output):
 
+  <!-- results: book/results/ch10_training_xeon-spr-2core_2026-11-24.json -->
   <!-- table: 10.1 training -->
   ...whatever is there now...
   <!-- end table -->
 
-and this script replaces what lies between them with the table of that title from the results
-JSON (the "tables" a chapter program writes with --json), formatted as scripts/gen_book_results.py
-formats the results page. An optional column list picks and orders the columns:
+This script replaces what lies between the two table markers with the table of that title from
+the results file named last above it (the "tables" a chapter program writes with --json),
+formatted as scripts/gen_book_results.py formats the results page. An optional column list picks
+and orders the columns:
 
   <!-- table: 10.2 optimizers | optimizer, lr, test acc % -->
 
-Usage: fill_book_tables.py PAGE.md RESULTS.json [--check]
-With --check nothing is written; the exit code is 1 when the page is not what the results give
-(a stale table), naming the table. A marker whose title is not in the results is an error.
+Usage: fill_book_tables.py [--check] PAGE.md...
+With --check nothing is written; the exit code is 1 when a page is not what its results give (a
+stale table). A page without markers is left alone. A missing results file, a title that is not
+in it, or an unclosed marker is an error naming the page.
 """
 import json
 import re
@@ -25,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_book_results import cell  # noqa: E402  (one number format for every table)
 
+RESULTS = re.compile(r"^<!-- results: (?P<path>\S+) -->$")
 MARK = re.compile(r"^<!-- table: (?P<title>[^|]+?)(?: \| (?P<cols>.+?))? -->$")
 END = "<!-- end table -->"
 
@@ -46,18 +51,29 @@ def table_md(rows: list[dict], columns: list[str] | None) -> list[str]:
     return out
 
 
-def fill(page: str, tables: dict, page_name: str) -> str:
+def fill(page: str, root: Path, page_name: str) -> str:
     lines = page.split("\n")
-    out, i = [], 0
+    out, i, tables, source = [], 0, None, None
     while i < len(lines):
+        r = RESULTS.match(lines[i])
+        if r:
+            source = r.group("path")
+            try:
+                data = json.loads((root / source).read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as e:
+                raise SystemExit(f"fill_book_tables: {page_name}: cannot read {source}: {e}")
+            tables = data.get("tables", {})
         m = MARK.match(lines[i])
         out.append(lines[i])
         i += 1
         if not m:
             continue
         title = m.group("title")
+        if tables is None:
+            raise SystemExit(f"fill_book_tables: {page_name}: table '{title}' comes before any "
+                             "<!-- results: PATH --> line")
         if title not in tables:
-            raise SystemExit(f"fill_book_tables: {page_name}: no table '{title}' in the results "
+            raise SystemExit(f"fill_book_tables: {page_name}: no table '{title}' in {source} "
                              f"(have: {', '.join(tables)})")
         cols = [c.strip() for c in m.group("cols").split(",")] if m.group("cols") else None
         rows = tables[title]["rows"]
@@ -76,23 +92,26 @@ def fill(page: str, tables: dict, page_name: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    args = [a for a in argv[1:] if a != "--check"]
-    if len(args) != 2:
+    check = "--check" in argv
+    pages = [Path(a) for a in argv[1:] if a != "--check"]
+    if not pages:
         print(__doc__, file=sys.stderr)
         return 2
-    page_path, results_path = Path(args[0]), Path(args[1])
-    tables = json.loads(results_path.read_text(encoding="utf-8")).get("tables", {})
-    old = page_path.read_text(encoding="utf-8")
-    new = fill(old, tables, str(page_path))
-    if "--check" in argv:
-        if new != old:
-            print(f"fill_book_tables: {page_path} is stale against {results_path}; run "
-                  f"scripts/fill_book_tables.py {page_path} {results_path}", file=sys.stderr)
-            return 1
-        return 0
-    if new != old:
-        page_path.write_text(new, encoding="utf-8")
-    return 0
+    root = Path(__file__).resolve().parent.parent
+    stale = 0
+    for page in pages:
+        old = page.read_text(encoding="utf-8")
+        new = fill(old, root, str(page))
+        if new == old:
+            continue
+        if check:
+            print(f"fill_book_tables: {page} has tables that differ from its results file; run "
+                  f"scripts/fill_book_tables.py {page}", file=sys.stderr)
+            stale += 1
+        else:
+            page.write_text(new, encoding="utf-8")
+            print(f"fill_book_tables: updated {page}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

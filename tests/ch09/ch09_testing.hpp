@@ -8,21 +8,14 @@
 #include <vector>
 
 #include "gnm/core/random.hpp"
+#include "test_basics.hpp"
 #include "gnm/tensor/tensor.hpp"
 #include "strided.hpp"
 
 namespace ch09_testing {
 
-/// fp32 unit roundoff u = 2⁻²⁴: |fl(x) − x| ≤ u·|x| for every rounding of a normal number.
-inline constexpr double kU = 0x1p-24;
-
-/// n Philox uniforms in [lo, hi) (an empty vector for n = 0, which fill_uniform does not take).
-inline std::vector<float> uniform(std::size_t n, std::uint64_t seed, float lo = -1.0f,
-                                  float hi = 1.0f) {
-  std::vector<float> v(n);
-  if (n > 0) gnm::fill_uniform(v, seed, lo, hi);
-  return v;
-}
+using gnm::testing::kU;
+using gnm::testing::uniform;
 
 /// n quiet NaNs: an output buffer any unwritten element of which shows up.
 inline std::vector<float> poisoned(std::size_t n) {

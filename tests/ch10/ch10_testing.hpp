@@ -13,20 +13,13 @@
 
 #include "gnm/core/error.hpp"
 #include "gnm/core/random.hpp"
+#include "test_basics.hpp"
 #include "scratch.hpp"
 
 namespace ch10_testing {
 
-/// fp32 unit roundoff u = 2⁻²⁴: |fl(x) − x| ≤ u·|x| for every rounding of a normal number.
-inline constexpr double kU = 0x1p-24;
-
-/// n Philox uniforms in [lo, hi) (an empty vector for n = 0, which fill_uniform does not take).
-inline std::vector<float> uniform(std::size_t n, std::uint64_t seed, float lo = -1.0f,
-                                  float hi = 1.0f) {
-  std::vector<float> v(n);
-  if (n > 0) gnm::fill_uniform(v, seed, lo, hi);
-  return v;
-}
+using gnm::testing::kU;
+using gnm::testing::uniform;
 
 /// tests/fixtures/ch10/<name>, parsed.
 inline nlohmann::json load_fixture(const std::string& name) {
@@ -62,15 +55,6 @@ inline bool same_float(float a, float b) {
          (a == b && std::signbit(a) == std::signbit(b));
 }
 
-/// The message of the gnm::Error that f throws, or "(no throw)".
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const gnm::Error& e) {
-    return e.what();
-  }
-  return "(no throw)";
-}
+using gnm::testing::message_of;
 
 }  // namespace ch10_testing
