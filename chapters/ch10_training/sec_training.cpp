@@ -26,8 +26,10 @@ std::vector<double> window_means(const std::vector<double>& v, std::size_t w) {
 }
 
 std::string curve_svg(const TrainResult& r, std::int64_t steps_per_epoch, const std::string& title) {
+  // A log axis: the loss falls from ln 10 ≈ 2.3 to ~0.2 while the test error moves by hundredths.
   gnm::SvgPlot plot(title, {.label = "epoch", .min = 0.0},
-                    {.label = "loss  /  test error (fraction)", .min = 0.0});
+                    {.label = "loss  /  test error (fraction), log scale",
+                     .scale = gnm::AxisScale::log10});
   const std::size_t w = 50;
   const auto means = window_means(r.step_loss, w);
   gnm::PlotSeries loss{.name = "training loss (mean of 50 steps)"};
@@ -46,7 +48,7 @@ std::string curve_svg(const TrainResult& r, std::int64_t steps_per_epoch, const 
       err.x.push_back(static_cast<double>(e.epoch));
       err.y.push_back(1.0 - e.test_acc / 100.0);
     }
-    train_loss.x.push_back(static_cast<double>(e.epoch));
+    train_loss.x.push_back(static_cast<double>(e.epoch) - 0.5);  // the mean over the epoch
     train_loss.y.push_back(e.train_loss);
   }
   plot.add_series(loss);

@@ -11,10 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "json_lite.hpp"  // the tests' tiny JSON reader (see the lead's note)
 #include "gnm/core/error.hpp"
-#include "gnm/core/file.hpp"
 #include "gnm/optim/grad_scaler.hpp"
+#include "fixtures_json.hpp"
 #include "scratch.hpp"
 
 namespace {
@@ -81,19 +80,18 @@ TEST(GradScaler, UnscaleRestoresGradientsAndFlagsEveryNonFiniteKind) {
 }
 
 TEST(GradScaler, MatchesTorchAmpGradScaler) {
-  const auto doc = ch03_test::JsonParser(
-                       gnm::read_file(gnm::testing::fixture_path("ch10/optim_grad_scaler.json")))
-                       .parse();
-  GradScaler scaler(doc["init_scale"].number, doc["growth_factor"].number,
-                    doc["backoff_factor"].number,
-                    static_cast<std::int64_t>(doc["growth_interval"].number));
+  const auto doc =
+      gnm::testing::load_json(gnm::testing::fixture_path("ch10/optim_grad_scaler.json"));
+  GradScaler scaler(doc.at("init_scale").get<double>(), doc.at("growth_factor").get<double>(),
+                    doc.at("backoff_factor").get<double>(),
+                    doc.at("growth_interval").get<std::int64_t>());
   const std::vector<int> bad_at = {4, 5, 13, 20, 21, 22};  // as the generator injected them
   std::int64_t skipped = 0;
-  for (std::size_t it = 0; it < doc["iterations"].array.size(); ++it) {
-    const auto& row = doc["iterations"][it];
+  for (std::size_t it = 0; it < doc.at("iterations").size(); ++it) {
+    const auto& row = doc.at("iterations").at(it);
     // The factors 1.7 and 0.3 are not powers of two, so the fp32 rounding of the scale (and of
     // 1/scale) shows: everything is compared exactly, as both sides round the same way.
-    ASSERT_EQ(scaler.scale(), row["scale_before"].number) << "iteration " << it;
+    ASSERT_EQ(scaler.scale(), row.at("scale_before").get<double>()) << "iteration " << it;
     std::vector<float> g = {1.0f, -2.0f, 0.5f, 3.0f};
     if (std::find(bad_at.begin(), bad_at.end(), static_cast<int>(it)) != bad_at.end()) {
       g[1] = kInf;
@@ -102,17 +100,18 @@ TEST(GradScaler, MatchesTorchAmpGradScaler) {
     for (float& x : g) x *= s;  // autograd's gradient of (p · c).sum() · scale: c · scale
     const std::span<float> grads[] = {g};
     const bool found_inf = scaler.unscale_and_check(grads);
-    ASSERT_EQ(found_inf, row["found_inf"].b) << "iteration " << it;
+    ASSERT_EQ(found_inf, row.at("found_inf").get<bool>()) << "iteration " << it;
     std::size_t k = 0;
     for (const float x : g) {
       if (std::isfinite(x)) {
-        ASSERT_EQ(x, static_cast<float>(row["unscaled_finite"][k++].number)) << "iteration " << it;
+        ASSERT_EQ(x, static_cast<float>(row.at("unscaled_finite").at(k++).get<double>()))
+            << "iteration " << it;
       }
     }
     scaler.update(found_inf);
     skipped += found_inf ? 1 : 0;
-    ASSERT_EQ(scaler.scale(), row["scale_after"].number) << "iteration " << it;
-    ASSERT_EQ(scaler.growth_tracker(), static_cast<std::int64_t>(row["growth_tracker"].number));
+    ASSERT_EQ(scaler.scale(), row.at("scale_after").get<double>()) << "iteration " << it;
+    ASSERT_EQ(scaler.growth_tracker(), row.at("growth_tracker").get<std::int64_t>());
   }
   EXPECT_EQ(scaler.skipped_steps(), skipped);
   EXPECT_EQ(skipped, 6);

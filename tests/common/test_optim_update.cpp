@@ -12,40 +12,27 @@
 #include <string>
 #include <vector>
 
-#include "json_lite.hpp"  // the tests' tiny JSON reader (see the lead's note)
 #include "gnm/core/error.hpp"
 #include "gnm/core/file.hpp"
 #include "gnm/core/random.hpp"
 #include "gnm/core/verify.hpp"
 #include "gnm/optim/update.hpp"
+#include "fixtures_json.hpp"
 #include "scratch.hpp"
 
 namespace {
 
 namespace optim = gnm::optim;
-using ch03_test::Json;
+using gnm::testing::json_flag;
+using gnm::testing::json_floats;
+using gnm::testing::json_number_or;
+using nlohmann::json;
 
 std::filesystem::path fixture_path(const std::string& name) {
   return gnm::testing::fixture_path("ch10/" + name);
 }
 
-Json load_fixture(const std::string& name) {
-  return ch03_test::JsonParser(gnm::read_file(fixture_path(name))).parse();
-}
-
-// The fixtures hold each fp32 value as its shortest decimal; strtod then a cast to float gives
-// the exact fp32 value back (the generator checks this for every value it writes).
-std::vector<float> floats(const Json& array) {
-  std::vector<float> out;
-  out.reserve(array.array.size());
-  for (const auto& v : array.array) out.push_back(static_cast<float>(v.number));
-  return out;
-}
-
-double number_or(const Json& doc, const char* key, double fallback) {
-  return doc.has(key) ? doc[key].number : fallback;
-}
-bool flag(const Json& doc, const char* key) { return doc.has(key) && doc[key].b; }
+json load_fixture(const std::string& name) { return gnm::testing::load_json(fixture_path(name)); }
 
 // ------------------------------------------------------------------------ PyTorch trajectories
 
@@ -59,16 +46,16 @@ bool flag(const Json& doc, const char* key) { return doc.has(key) && doc[key].b;
 class OptimFixture : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(OptimFixture, MatchesPyTorchTrajectory) {
-  const Json doc = load_fixture(std::string("optim_") + GetParam() + ".json");
-  const std::string kind = doc["optimizer"].string;
+  const json doc = load_fixture(std::string("optim_") + GetParam() + ".json");
+  const std::string kind = doc.at("optimizer").get<std::string>();
   std::vector<std::size_t> sizes;
-  for (const auto& s : doc["sizes"].array) sizes.push_back(static_cast<std::size_t>(s.number));
+  for (const auto& s : doc.at("sizes")) sizes.push_back(s.get<std::size_t>());
   std::size_t total = 0;
   for (const std::size_t n : sizes) total += n;
-  const auto steps = static_cast<std::int64_t>(doc["steps"].number);
-  std::vector<float> p = floats(doc["params0"]);
-  const std::vector<float> grads = floats(doc["grads"]);
-  const std::vector<float> want = floats(doc["params"]);
+  const auto steps = doc.at("steps").get<std::int64_t>();
+  std::vector<float> p = json_floats(doc.at("params0"));
+  const std::vector<float> grads = json_floats(doc.at("grads"));
+  const std::vector<float> want = json_floats(doc.at("params"));
   ASSERT_EQ(p.size(), total);
   ASSERT_EQ(grads.size(), total * static_cast<std::size_t>(steps));
   ASSERT_EQ(want.size(), grads.size());
@@ -76,19 +63,20 @@ TEST_P(OptimFixture, MatchesPyTorchTrajectory) {
   optim::SgdOptions sgd;
   optim::AdamOptions adam;
   optim::RmsPropOptions rms;
-  sgd.lr = adam.lr = rms.lr = doc["lr"].number;
-  sgd.momentum = rms.momentum = number_or(doc, "momentum", 0.0);
-  sgd.dampening = number_or(doc, "dampening", 0.0);
-  sgd.weight_decay = adam.weight_decay = rms.weight_decay = number_or(doc, "weight_decay", 0.0);
-  sgd.nesterov = flag(doc, "nesterov");
-  sgd.maximize = adam.maximize = rms.maximize = flag(doc, "maximize");
-  adam.beta1 = number_or(doc, "beta1", 0.9);
-  adam.beta2 = number_or(doc, "beta2", 0.999);
-  adam.eps = rms.eps = number_or(doc, "eps", 1e-8);
-  adam.amsgrad = flag(doc, "amsgrad");
-  adam.decoupled_weight_decay = flag(doc, "decoupled_weight_decay");
-  rms.alpha = number_or(doc, "alpha", 0.99);
-  rms.centered = flag(doc, "centered");
+  sgd.lr = adam.lr = rms.lr = doc.at("lr").get<double>();
+  sgd.momentum = rms.momentum = json_number_or(doc, "momentum", 0.0);
+  sgd.dampening = json_number_or(doc, "dampening", 0.0);
+  sgd.weight_decay = adam.weight_decay = rms.weight_decay =
+      json_number_or(doc, "weight_decay", 0.0);
+  sgd.nesterov = json_flag(doc, "nesterov");
+  sgd.maximize = adam.maximize = rms.maximize = json_flag(doc, "maximize");
+  adam.beta1 = json_number_or(doc, "beta1", 0.9);
+  adam.beta2 = json_number_or(doc, "beta2", 0.999);
+  adam.eps = rms.eps = json_number_or(doc, "eps", 1e-8);
+  adam.amsgrad = json_flag(doc, "amsgrad");
+  adam.decoupled_weight_decay = json_flag(doc, "decoupled_weight_decay");
+  rms.alpha = json_number_or(doc, "alpha", 0.99);
+  rms.centered = json_flag(doc, "centered");
 
   // State as PyTorch creates it: zeros (SGD's buffer is written on the first step).
   std::vector<float> s1(total, 0.0f), s2(total, 0.0f), s3(total, 0.0f);
@@ -368,11 +356,11 @@ TEST(OptimUpdate, EmptyParametersAreANoOp) {
 // ------------------------------------------------------------------------------------ clipping
 
 TEST(ClipGrad, MatchesPyTorch) {
-  const Json doc = load_fixture("optim_clip.json");
+  const json doc = load_fixture("optim_clip.json");
   const std::vector<std::size_t> sizes = {5, 37, 12};
-  for (const auto& c : doc["cases"].array) {
-    std::vector<float> g = floats(c["grads"]);
-    const std::vector<float> want = floats(c["clipped"]);
+  for (const auto& c : doc.at("cases")) {
+    std::vector<float> g = json_floats(c.at("grads"));
+    const std::vector<float> want = json_floats(c.at("clipped"));
     std::vector<std::span<float>> spans;
     std::size_t off = 0;
     for (const std::size_t n : sizes) {
@@ -380,19 +368,21 @@ TEST(ClipGrad, MatchesPyTorch) {
       off += n;
     }
     ASSERT_EQ(off, g.size());
-    if (c["kind"].string == "norm") {
-      const double norm_type = std::stod(c["norm_type"].string);  // "2", "1" or "inf"
-      const double total = optim::clip_grad_norm(spans, c["max_norm"].number, norm_type);
+    const std::string kind = c.at("kind").get<std::string>();
+    if (kind == "norm") {
+      const double norm_type = std::stod(c.at("norm_type").get<std::string>());  // "2", "1", "inf"
+      const double total = optim::clip_grad_norm(spans, c.at("max_norm").get<double>(), norm_type);
+      const double want_total = c.at("total_norm").get<double>();
       // PyTorch sums in fp32 (a tree of partial sums), we in double: ~sqrt(54)·eps apart.
-      EXPECT_NEAR(total, c["total_norm"].number, 1e-6 * c["total_norm"].number);
+      EXPECT_NEAR(total, want_total, 1e-6 * want_total);
     } else {
-      optim::clip_grad_value(spans, c["clip_value"].number);
+      optim::clip_grad_value(spans, c.at("clip_value").get<double>());
     }
     // The coefficient is an fp32 function of the norm: one rounding of difference in the norm
     // moves it by ~1 ulp, and each clipped element by ~1 ulp more.
     for (std::size_t i = 0; i < g.size(); ++i) {
       ASSERT_NEAR(g[i], want[i], 1e-6 * std::fabs(double{want[i]}))
-          << c["kind"].string << " element " << i;
+          << kind << " element " << i;
     }
   }
 }

@@ -15,37 +15,25 @@
 #include <vector>
 
 #include "gpu_test.hpp"
-#include "json_lite.hpp"
 #include "gnm/autograd/node.hpp"
-#include "gnm/core/file.hpp"
 #include "gnm/nn/layers.hpp"
 #include "gnm/optim/optimizer.hpp"
 #include "gnm/tensor/ops.hpp"
+#include "fixtures_json.hpp"
 
 namespace {
 
 using gnm::DType;
 using gnm::Tensor;
 namespace optim = gnm::optim;
-using ch03_test::Json;
+using gnm::testing::json_flag;
+using gnm::testing::json_floats;
+using gnm::testing::json_number_or;
+using nlohmann::json;
 
-Json load_fixture(const std::string& name) {
-  const auto path = std::filesystem::path(GNM_FIXTURES_DIR) / "ch10" / name;
-  return ch03_test::JsonParser(gnm::read_file(path)).parse();
+json load_fixture(const std::string& name) {
+  return gnm::testing::load_json(std::filesystem::path(GNM_FIXTURES_DIR) / "ch10" / name);
 }
-
-std::vector<float> floats(const Json& array, std::size_t begin = 0, std::size_t count = SIZE_MAX) {
-  std::vector<float> out;
-  for (std::size_t i = begin; i < array.array.size() && out.size() < count; ++i) {
-    out.push_back(static_cast<float>(array.array[i].number));
-  }
-  return out;
-}
-
-double number_or(const Json& doc, const char* key, double fallback) {
-  return doc.has(key) ? doc[key].number : fallback;
-}
-bool flag(const Json& doc, const char* key) { return doc.has(key) && doc[key].b; }
 
 Tensor f32(const std::vector<float>& v, gnm::Device device = gnm::Device::cpu()) {
   return gnm::from_vector(std::span<const float>(v), {static_cast<std::int64_t>(v.size())},
@@ -68,62 +56,63 @@ Tensor make_param(const std::vector<float>& v, bool strided, gnm::Device device)
 }
 
 // The optimizer a fixture describes.
-std::unique_ptr<optim::Optimizer> make_optimizer(const Json& doc, std::vector<Tensor> params) {
-  const std::string kind = doc["optimizer"].string;
+std::unique_ptr<optim::Optimizer> make_optimizer(const json& doc, std::vector<Tensor> params) {
+  const std::string kind = doc.at("optimizer").get<std::string>();
   if (kind == "sgd") {
     optim::SgdOptions o;
-    o.lr = doc["lr"].number;
-    o.momentum = number_or(doc, "momentum", 0.0);
-    o.dampening = number_or(doc, "dampening", 0.0);
-    o.weight_decay = number_or(doc, "weight_decay", 0.0);
-    o.nesterov = flag(doc, "nesterov");
-    o.maximize = flag(doc, "maximize");
+    o.lr = doc.at("lr").get<double>();
+    o.momentum = json_number_or(doc, "momentum", 0.0);
+    o.dampening = json_number_or(doc, "dampening", 0.0);
+    o.weight_decay = json_number_or(doc, "weight_decay", 0.0);
+    o.nesterov = json_flag(doc, "nesterov");
+    o.maximize = json_flag(doc, "maximize");
     return std::make_unique<optim::SGD>(std::move(params), o);
   }
   if (kind == "adam") {
     optim::AdamOptions o;
-    o.lr = doc["lr"].number;
-    o.beta1 = number_or(doc, "beta1", 0.9);
-    o.beta2 = number_or(doc, "beta2", 0.999);
-    o.eps = number_or(doc, "eps", 1e-8);
-    o.weight_decay = number_or(doc, "weight_decay", 0.0);
-    o.amsgrad = flag(doc, "amsgrad");
-    o.maximize = flag(doc, "maximize");
-    if (flag(doc, "decoupled_weight_decay"))
+    o.lr = doc.at("lr").get<double>();
+    o.beta1 = json_number_or(doc, "beta1", 0.9);
+    o.beta2 = json_number_or(doc, "beta2", 0.999);
+    o.eps = json_number_or(doc, "eps", 1e-8);
+    o.weight_decay = json_number_or(doc, "weight_decay", 0.0);
+    o.amsgrad = json_flag(doc, "amsgrad");
+    o.maximize = json_flag(doc, "maximize");
+    if (json_flag(doc, "decoupled_weight_decay"))
       return std::make_unique<optim::AdamW>(std::move(params), o);
     return std::make_unique<optim::Adam>(std::move(params), o);
   }
   optim::RmsPropOptions o;
-  o.lr = doc["lr"].number;
-  o.alpha = number_or(doc, "alpha", 0.99);
-  o.eps = number_or(doc, "eps", 1e-8);
-  o.weight_decay = number_or(doc, "weight_decay", 0.0);
-  o.momentum = number_or(doc, "momentum", 0.0);
-  o.centered = flag(doc, "centered");
-  o.maximize = flag(doc, "maximize");
+  o.lr = doc.at("lr").get<double>();
+  o.alpha = json_number_or(doc, "alpha", 0.99);
+  o.eps = json_number_or(doc, "eps", 1e-8);
+  o.weight_decay = json_number_or(doc, "weight_decay", 0.0);
+  o.momentum = json_number_or(doc, "momentum", 0.0);
+  o.centered = json_flag(doc, "centered");
+  o.maximize = json_flag(doc, "maximize");
   return std::make_unique<optim::RMSProp>(std::move(params), o);
 }
 
 // Replays a fixture: at step s every parameter gets PyTorch's gradient, then one step. Returns
 // the parameters after every step, concatenated like the fixture's "params".
-std::vector<float> replay(const Json& doc, gnm::Device device, bool strided) {
+std::vector<float> replay(const json& doc, gnm::Device device, bool strided) {
   std::vector<std::size_t> sizes;
-  for (const auto& s : doc["sizes"].array) sizes.push_back(static_cast<std::size_t>(s.number));
+  for (const auto& s : doc.at("sizes")) sizes.push_back(s.get<std::size_t>());
   std::vector<Tensor> params;
   std::size_t off = 0;
   for (std::size_t n : sizes) {
-    params.push_back(make_param(floats(doc["params0"], off, n), strided && n == 37, device));
+    params.push_back(
+        make_param(json_floats(doc.at("params0"), off, n), strided && n == 37, device));
     off += n;
   }
   const std::size_t total = off;
   auto opt = make_optimizer(doc, params);
   std::vector<float> trajectory;
-  const auto steps = static_cast<std::size_t>(doc["steps"].number);
+  const auto steps = doc.at("steps").get<std::size_t>();
   for (std::size_t step = 0; step < steps; ++step) {
     opt->zero_grad();
     off = 0;
     for (std::size_t j = 0; j < sizes.size(); ++j) {
-      params[j].set_grad(f32(floats(doc["grads"], step * total + off, sizes[j]), device));
+      params[j].set_grad(f32(json_floats(doc.at("grads"), step * total + off, sizes[j]), device));
       off += sizes[j];
     }
     opt->step();
@@ -148,13 +137,13 @@ class OptimizerFixture : public ::testing::TestWithParam<const char*> {};
 // the bound and the rare 1-ulp sqrt difference); the Tensor layer adds no arithmetic, so it must
 // reproduce the kernels exactly, also for a non-contiguous parameter.
 TEST_P(OptimizerFixture, MatchesPyTorchAndSpanKernels) {
-  const Json doc = load_fixture(std::string("optim_") + GetParam() + ".json");
+  const json doc = load_fixture(std::string("optim_") + GetParam() + ".json");
   const std::vector<float> got = replay(doc, gnm::Device::cpu(), false);
-  const std::vector<float> want = floats(doc["params"]);
+  const std::vector<float> want = json_floats(doc.at("params"));
   ASSERT_EQ(got.size(), want.size());
-  const std::size_t total = floats(doc["params0"]).size();
+  const std::size_t total = json_floats(doc.at("params0")).size();
   for (std::size_t i = 0; i < got.size(); ++i) {
-    const double before = i < total ? floats(doc["params0"])[i] : got[i - total];
+    const double before = i < total ? json_floats(doc.at("params0"))[i] : got[i - total];
     const double scale = std::max(std::fabs(double{want[i]}), std::fabs(before));
     ASSERT_NEAR(got[i], want[i], 1e-6 * scale) << GetParam() << " element " << i;
   }
@@ -165,7 +154,7 @@ TEST_P(OptimizerFixture, MatchesPyTorchAndSpanKernels) {
 // src/optim/cuda/update.cu), so the GPU trajectory equals the CPU's bit for bit.
 TEST_P(OptimizerFixture, CudaMatchesCpuBitForBit) {
   GNM_GPU_TEST_OR_SKIP();
-  const Json doc = load_fixture(std::string("optim_") + GetParam() + ".json");
+  const json doc = load_fixture(std::string("optim_") + GetParam() + ".json");
   EXPECT_EQ(replay(doc, gnm::Device::cuda(0), false), replay(doc, gnm::Device::cpu(), false));
 }
 
@@ -363,27 +352,30 @@ TEST(Optimizer, BadStateIsRejectedAndChangesNothing) {
 // ------------------------------------------------------------------------------- clipping
 
 TEST(ClipGradTensor, MatchesPyTorchFixtureOnEveryPath) {
-  const Json doc = load_fixture("optim_clip.json");
+  const json doc = load_fixture("optim_clip.json");
   const std::vector<std::int64_t> sizes = {5, 37, 12};
-  for (const auto& c : doc["cases"].array) {
-    const std::vector<float> want = floats(c["clipped"]);
+  for (const auto& c : doc.at("cases")) {
+    const std::vector<float> want = json_floats(c.at("clipped"));
+    const std::string kind = c.at("kind").get<std::string>();
     // f32 on the CPU uses the span kernel; f64 goes through the generic tensor path.
     for (DType dtype : {DType::f32, DType::f64}) {
       std::vector<Tensor> params;
       std::size_t off = 0;
       for (std::int64_t n : sizes) {
         Tensor p = gnm::zeros({n}, {.dtype = dtype, .requires_grad = true});
-        p.set_grad(f32(floats(c["grads"], off, static_cast<std::size_t>(n))).to(dtype));
+        p.set_grad(f32(json_floats(c.at("grads"), off, static_cast<std::size_t>(n))).to(dtype));
         params.push_back(p);
         off += static_cast<std::size_t>(n);
       }
       params.push_back(gnm::zeros({2}, {.dtype = dtype, .requires_grad = true}));  // no grad
-      if (c["kind"].string == "norm") {
-        const double norm_type = std::stod(c["norm_type"].string);
-        const double total = optim::clip_grad_norm_(params, c["max_norm"].number, norm_type);
-        EXPECT_NEAR(total, c["total_norm"].number, 1e-6 * c["total_norm"].number);
+      if (kind == "norm") {
+        const double norm_type = std::stod(c.at("norm_type").get<std::string>());
+        const double max_norm = c.at("max_norm").get<double>();
+        const double total = optim::clip_grad_norm_(params, max_norm, norm_type);
+        const double want_total = c.at("total_norm").get<double>();
+        EXPECT_NEAR(total, want_total, 1e-6 * want_total);
       } else {
-        optim::clip_grad_value_(params, c["clip_value"].number);
+        optim::clip_grad_value_(params, c.at("clip_value").get<double>());
       }
       std::vector<double> got;
       for (std::size_t j = 0; j < sizes.size(); ++j) {
@@ -395,7 +387,7 @@ TEST(ClipGradTensor, MatchesPyTorchFixtureOnEveryPath) {
       // f64, so within one fp32 rounding of the f32 result.
       for (std::size_t i = 0; i < got.size(); ++i) {
         ASSERT_NEAR(got[i], want[i], 2e-6 * std::fabs(double{want[i]}))
-            << c["kind"].string << " " << gnm::dtype_name(dtype) << " element " << i;
+            << kind << " " << gnm::dtype_name(dtype) << " element " << i;
       }
     }
   }

@@ -12,30 +12,29 @@
 #include <string>
 #include <vector>
 
-#include "json_lite.hpp"  // the tests' tiny JSON reader (see the lead's note)
 #include "gnm/core/error.hpp"
-#include "gnm/core/file.hpp"
 #include "gnm/optim/scheduler.hpp"
+#include "fixtures_json.hpp"
 #include "scratch.hpp"
 
 namespace {
 
 namespace optim = gnm::optim;
-using ch03_test::Json;
+using nlohmann::json;
 
-Json load_fixture(const std::string& name) {
-  return ch03_test::JsonParser(gnm::read_file(gnm::testing::fixture_path("ch10/" + name))).parse();
+json load_fixture(const std::string& name) {
+  return gnm::testing::load_json(gnm::testing::fixture_path("ch10/" + name));
 }
 
-std::int64_t integer(const Json& j) { return static_cast<std::int64_t>(j.number); }
+std::int64_t integer(const json& j) { return j.get<std::int64_t>(); }
 
 // Both sides evaluate the same closed formula (or, for StepLR, the same chain of products) in
 // double, in the same order, so they agree to the last bit or within a few ulps where libm's cos
 // is involved; 1e-12 relative is the bar, with 1e-12·max_lr as the floor for rates
 // near zero (a difference of ulps of the larger terms that formed them).
-void expect_sequence(optim::LrScheduler& s, const Json& lrs, double scale, double rel,
+void expect_sequence(optim::LrScheduler& s, const json& lrs, double scale, double rel,
                      const std::vector<double>* metrics = nullptr) {
-  for (std::size_t k = 0; k < lrs.array.size(); ++k) {
+  for (std::size_t k = 0; k < lrs.size(); ++k) {
     if (k > 0) {
       if (metrics != nullptr) {
         static_cast<optim::ReduceLROnPlateau&>(s).step((*metrics)[k - 1]);
@@ -43,75 +42,77 @@ void expect_sequence(optim::LrScheduler& s, const Json& lrs, double scale, doubl
         s.step();
       }
     }
-    const double want = lrs[k].number;
+    const double want = lrs.at(k).get<double>();
     ASSERT_NEAR(s.lr(), want, rel * std::max(std::fabs(want), scale)) << "after " << k << " steps";
     ASSERT_EQ(s.last_step(), static_cast<std::int64_t>(k));
   }
 }
 
 TEST(SchedulerFixture, StepLR) {
-  const Json doc = load_fixture("sched_step_lr.json");  // named: a temporary would die before the loop
-  for (const auto& c : doc["cases"].array) {
-    optim::StepLR s(c["base_lr"].number, integer(c["step_size"]), c["gamma"].number);
-    expect_sequence(s, c["lrs"], c["base_lr"].number, 1e-12);
+  const json doc = load_fixture("sched_step_lr.json");  // named: a temporary would die before the loop
+  for (const auto& c : doc.at("cases")) {
+    optim::StepLR s(c.at("base_lr").get<double>(), integer(c.at("step_size")),
+                    c.at("gamma").get<double>());
+    expect_sequence(s, c.at("lrs"), c.at("base_lr").get<double>(), 1e-12);
   }
 }
 
 TEST(SchedulerFixture, CosineWithWarmup) {
-  const Json doc = load_fixture("sched_cosine_warmup.json");  // named: a temporary would die before the loop
-  for (const auto& c : doc["cases"].array) {
-    optim::CosineWithWarmup s(c["base_lr"].number, integer(c["warmup_steps"]),
-                              integer(c["total_steps"]), c["min_lr"].number,
-                              c["start_factor"].number);
+  const json doc = load_fixture("sched_cosine_warmup.json");  // named: a temporary would die before the loop
+  for (const auto& c : doc.at("cases")) {
+    optim::CosineWithWarmup s(c.at("base_lr").get<double>(), integer(c.at("warmup_steps")),
+                              integer(c.at("total_steps")), c.at("min_lr").get<double>(),
+                              c.at("start_factor").get<double>());
     // LambdaLR evaluates our formula (divided by base_lr, then times base_lr): measured ≤ 3e-16
     // apart. SequentialLR's LinearLR and CosineAnnealingLR are chainable: each step multiplies
     // the previous rate by a ratio, so rounding accumulates by ~1 ulp per step (measured ≤ 1.4e-15
     // after 100 steps), and near the end of the cosine the ratio divides by 1 + cos(...) → 0, so
     // there the drift is relative to base_lr, not to the small rate: hence the floor 1e-12·base_lr.
-    SCOPED_TRACE(c["torch_form"].string);
-    expect_sequence(s, c["lrs"], c["base_lr"].number, 1e-12);
+    SCOPED_TRACE(c.at("torch_form").get<std::string>());
+    expect_sequence(s, c.at("lrs"), c.at("base_lr").get<double>(), 1e-12);
   }
 }
 
 TEST(SchedulerFixture, OneCycleLR) {
-  const Json doc = load_fixture("sched_one_cycle.json");  // named: a temporary would die before the loop
-  for (const auto& c : doc["cases"].array) {
+  const json doc = load_fixture("sched_one_cycle.json");  // named: a temporary would die before the loop
+  for (const auto& c : doc.at("cases")) {
     optim::OneCycleOptions o;
-    o.pct_start = c["pct_start"].number;
-    o.anneal = c["anneal"].string == "linear" ? optim::AnnealStrategy::linear
+    o.pct_start = c.at("pct_start").get<double>();
+    o.anneal = c.at("anneal").get<std::string>() == "linear" ? optim::AnnealStrategy::linear
                                               : optim::AnnealStrategy::cos;
-    o.div_factor = c["div_factor"].number;
-    o.final_div_factor = c["final_div_factor"].number;
-    o.three_phase = c["three_phase"].b;
-    optim::OneCycleLR s(c["max_lr"].number, integer(c["total_steps"]), o);
-    expect_sequence(s, c["lrs"], c["max_lr"].number, 1e-12);
+    o.div_factor = c.at("div_factor").get<double>();
+    o.final_div_factor = c.at("final_div_factor").get<double>();
+    o.three_phase = c.at("three_phase").get<bool>();
+    optim::OneCycleLR s(c.at("max_lr").get<double>(), integer(c.at("total_steps")), o);
+    expect_sequence(s, c.at("lrs"), c.at("max_lr").get<double>(), 1e-12);
     EXPECT_THROW(s.step(), gnm::Error);  // PyTorch raises on the step after total_steps
   }
 }
 
-optim::PlateauOptions plateau_options(const Json& c) {
+optim::PlateauOptions plateau_options(const json& c) {
   optim::PlateauOptions o;
-  o.mode = c["mode"].string == "max" ? optim::PlateauMode::max : optim::PlateauMode::min;
-  o.factor = c["factor"].number;
-  o.patience = integer(c["patience"]);
-  o.threshold = c["threshold"].number;
-  o.threshold_mode =
-      c["threshold_mode"].string == "abs" ? optim::ThresholdMode::abs : optim::ThresholdMode::rel;
-  o.cooldown = integer(c["cooldown"]);
-  o.min_lr = c["min_lr"].number;
-  o.eps = c["eps"].number;
+  o.mode =
+      c.at("mode").get<std::string>() == "max" ? optim::PlateauMode::max : optim::PlateauMode::min;
+  o.factor = c.at("factor").get<double>();
+  o.patience = integer(c.at("patience"));
+  o.threshold = c.at("threshold").get<double>();
+  o.threshold_mode = c.at("threshold_mode").get<std::string>() == "abs" ? optim::ThresholdMode::abs
+                                                                       : optim::ThresholdMode::rel;
+  o.cooldown = integer(c.at("cooldown"));
+  o.min_lr = c.at("min_lr").get<double>();
+  o.eps = c.at("eps").get<double>();
   return o;
 }
 
 TEST(SchedulerFixture, ReduceLROnPlateau) {
   int reductions_seen = 0;
-  const Json doc = load_fixture("sched_plateau.json");  // named: a temporary would die before the loop
-  for (const auto& c : doc["cases"].array) {
-    optim::ReduceLROnPlateau s(c["initial_lr"].number, plateau_options(c));
+  const json doc = load_fixture("sched_plateau.json");  // named: a temporary would die before the loop
+  for (const auto& c : doc.at("cases")) {
+    optim::ReduceLROnPlateau s(c.at("initial_lr").get<double>(), plateau_options(c));
     std::vector<double> metrics;
-    for (const auto& m : c["metrics"].array) metrics.push_back(m.number);
-    expect_sequence(s, c["lrs"], c["initial_lr"].number, 1e-12, &metrics);
-    reductions_seen += s.lr() < c["initial_lr"].number ? 1 : 0;
+    for (const auto& m : c.at("metrics")) metrics.push_back(m.get<double>());
+    expect_sequence(s, c.at("lrs"), c.at("initial_lr").get<double>(), 1e-12, &metrics);
+    reductions_seen += s.lr() < c.at("initial_lr").get<double>() ? 1 : 0;
   }
   EXPECT_EQ(reductions_seen, 4);  // every case exercises at least one reduction
 }

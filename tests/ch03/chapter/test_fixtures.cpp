@@ -9,8 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "gnm/core/file.hpp"
-#include "json_lite.hpp"
+#include "fixtures_json.hpp"
 #include "sections.hpp"
 #include "tape.hpp"
 
@@ -21,17 +20,18 @@ using chapter3::Tape;
 using chapter3::Var;
 using gnm::ch03::Op;
 
-const ch03_test::Json& fixtures() {
-  static const ch03_test::Json doc =
-      ch03_test::JsonParser(gnm::read_file(GNM_CH03_FIXTURES "/primitives.json")).parse();
+using nlohmann::json;
+
+const json& fixtures() {
+  static const json doc = gnm::testing::load_json(GNM_CH03_FIXTURES "/primitives.json");
   return doc;
 }
 
-Matrix to_matrix(const ch03_test::Json& m) {
+Matrix to_matrix(const json& m) {
   std::vector<double> v;
-  for (const auto& x : m["data"].array) v.push_back(x.number);
-  return Matrix(static_cast<std::int64_t>(m["shape"][0].number),
-                static_cast<std::int64_t>(m["shape"][1].number), std::move(v));
+  for (const auto& x : m.at("data")) v.push_back(x.get<double>());
+  return Matrix(m.at("shape").at(0).get<std::int64_t>(), m.at("shape").at(1).get<std::int64_t>(),
+                std::move(v));
 }
 
 Op op_named(const std::string& name) {
@@ -56,27 +56,28 @@ void expect_matrix_near(const Matrix& got, const Matrix& want, const std::string
 
 TEST(Ch03Fixtures, EveryPrimitiveMatchesPyTorch) {
   std::set<std::string> seen;
-  for (const auto& c : fixtures()["cases"].array) {
-    const std::string name = c["op"].string;
+  for (const auto& c : fixtures().at("cases")) {
+    const std::string name = c.at("op").get<std::string>();
     SCOPED_TRACE(name);
     seen.insert(name);
     const Op op = op_named(name);
     std::vector<std::int32_t> labels;
-    if (c.has("labels")) {
-      for (const auto& l : c["labels"].array) labels.push_back(static_cast<std::int32_t>(l.number));
+    if (c.contains("labels")) {
+      for (const auto& l : c.at("labels")) labels.push_back(l.get<std::int32_t>());
     }
-    const double scalar = c.has("scalar") ? c["scalar"].number : 0.0;
+    const double scalar = c.contains("scalar") ? c.at("scalar").get<double>() : 0.0;
 
     Tape tape;
     std::vector<Var> inputs;
-    for (const auto& m : c["inputs"].array) inputs.push_back(tape.leaf(to_matrix(m), "in"));
+    for (const auto& m : c.at("inputs")) inputs.push_back(tape.leaf(to_matrix(m), "in"));
     const Var y = tape.apply(op, inputs[0], inputs.size() > 1 ? &inputs[1] : nullptr, scalar, labels);
-    expect_matrix_near(tape.value(y), to_matrix(c["output"]), name + " output");
+    expect_matrix_near(tape.value(y), to_matrix(c.at("output")), name + " output");
     // Seeding y with PyTorch's gy makes the input gradients exactly the rule's VJP.
-    const Matrix gy = to_matrix(c["grad_output"]);
+    const Matrix gy = to_matrix(c.at("grad_output"));
     tape.backward(y, &gy);
     for (std::size_t k = 0; k < inputs.size(); ++k) {
-      expect_matrix_near(tape.grad(inputs[k]), to_matrix(c["grads"][k]), name + " grad " + std::to_string(k));
+      expect_matrix_near(tape.grad(inputs[k]), to_matrix(c.at("grads").at(k)),
+                         name + " grad " + std::to_string(k));
     }
   }
   // Every primitive of the chapter has a fixture.
@@ -89,28 +90,30 @@ TEST(Ch03Fixtures, EveryPrimitiveMatchesPyTorch) {
 }
 
 TEST(Ch03Fixtures, SmallMlpMatchesPyTorch) {
-  const auto& f = fixtures()["mlp"];
+  const auto& f = fixtures().at("mlp");
   chapter3::SmallMlp m;
-  m.x = to_matrix(f["x"]);
-  m.w1 = to_matrix(f["params"][0]);
-  m.b1 = to_matrix(f["params"][1]);
-  m.w2 = to_matrix(f["params"][2]);
-  m.b2 = to_matrix(f["params"][3]);
-  for (const auto& l : f["labels"].array) m.labels.push_back(static_cast<std::int32_t>(l.number));
+  m.x = to_matrix(f.at("x"));
+  m.w1 = to_matrix(f.at("params").at(0));
+  m.b1 = to_matrix(f.at("params").at(1));
+  m.w2 = to_matrix(f.at("params").at(2));
+  m.b2 = to_matrix(f.at("params").at(3));
+  for (const auto& l : f.at("labels")) m.labels.push_back(l.get<std::int32_t>());
   Tape tape;
   std::vector<Var> params;
   const Var loss = chapter3::record_small_mlp(tape, m, params);
-  EXPECT_NEAR(tape.value(loss)(0, 0), f["loss"].number, 64 * std::numeric_limits<double>::epsilon());
+  EXPECT_NEAR(tape.value(loss)(0, 0), f.at("loss").get<double>(),
+              64 * std::numeric_limits<double>::epsilon());
   tape.backward(loss);
   for (std::size_t k = 0; k < params.size(); ++k) {
-    expect_matrix_near(tape.grad(params[k]), to_matrix(f["grads"][k]), "param " + std::to_string(k));
+    expect_matrix_near(tape.grad(params[k]), to_matrix(f.at("grads").at(k)),
+                       "param " + std::to_string(k));
   }
 }
 
 TEST(Ch03Fixtures, ParserRejectsGarbage) {
-  EXPECT_THROW(ch03_test::JsonParser("{\"a\": }").parse(), gnm::IoError);
-  EXPECT_THROW(ch03_test::JsonParser("[1, 2").parse(), gnm::IoError);
-  EXPECT_EQ(ch03_test::JsonParser("[1.5e-3, true, null, \"s\"]").parse()[0].number, 1.5e-3);
+  EXPECT_THROW(gnm::testing::parse_json("{\"a\": }"), gnm::IoError);
+  EXPECT_THROW(gnm::testing::parse_json("[1, 2"), gnm::IoError);
+  EXPECT_EQ(gnm::testing::parse_json("[1.5e-3, true, null, \"s\"]").at(0).get<double>(), 1.5e-3);
 }
 
 }  // namespace
