@@ -101,6 +101,21 @@ void raw_copy(const Tensor& dst, const Tensor& src) {
   raw_copy(dst, landed);
 }
 
+// True when t's elements fill [offset, offset + numel) of its storage once each: a permuted
+// row-major layout such as a transposed matrix (PyTorch's is_non_overlapping_and_dense). Finds,
+// innermost first, the dim whose stride continues the layout; sizes > 1 make each stride distinct.
+bool is_dense(const Tensor& t) {
+  std::int64_t expected = 1;
+  for (const std::int64_t size : t.shape()) {
+    if (size == 1) continue;
+    std::size_t d = 0;
+    while (d < t.shape().size() && (t.shape()[d] == 1 || t.strides()[d] != expected)) ++d;
+    if (d == t.shape().size()) return false;
+    expected *= t.shape()[d];
+  }
+  return true;
+}
+
 std::mutex& generator_mutex() {
   static std::mutex m;
   return m;
@@ -182,8 +197,19 @@ Tensor Tensor::to(Device target) const {
 
 Tensor Tensor::to(DType target) const {
   if (dtype() == target) return *this;
-  Tensor out = new_tensor(shape(), target, device());
-  raw_copy(out, *this);
+  Tensor out;
+  if (!is_contiguous() && is_dense(*this)) {
+    // PyTorch's preserve_format: a dense view (wᵀ under autocast) keeps its strides and converts
+    // in storage order, one contiguous pass instead of a strided walk; GEMMs take it as it is.
+    const std::int64_t n = numel();
+    auto storage = make_storage(static_cast<std::size_t>(n) * dtype_size(target), device());
+    out = Tensor(make_impl(storage, shape(), strides(), 0, target));
+    raw_copy(Tensor(make_impl(storage, {n}, {1}, 0, target)),
+             Tensor(make_impl(impl().storage, {n}, {1}, offset(), dtype())));
+  } else {
+    out = new_tensor(shape(), target, device());
+    raw_copy(out, *this);
+  }
   if (autograd::any_requires_grad({this}) && is_floating(target)) {
     auto node = std::make_shared<ToCopyBackward>();
     node->src_dtype = dtype();

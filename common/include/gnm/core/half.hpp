@@ -31,6 +31,21 @@
 
 #include "gnm/core/macros.hpp"
 
+// Note [F16C in gnm::f16]: on x86 hosts with F16C (x86-64-v3) the value type's two conversions
+// use the conversion instructions, one instruction each instead of the branchy integer code:
+// every elementwise kernel on f16 tensors loads and stores through them. The instructions round
+// exactly like float_to_half_bits()/half_bits_to_float() (test_half.cpp checks the instructions,
+// test_convert.cpp this type, over the bit patterns), which stay the integer-only specification
+// that device code and the vector kernels are held to. nvcc translation units (__CUDACC__) keep
+// the integer path, so cudafe never parses <immintrin.h>; both definitions give the same bits for
+// every input.
+#if defined(__F16C__) && !defined(__CUDACC__)
+#include <immintrin.h>
+#define GNM_DETAIL_HOST_F16C 1
+#else
+#define GNM_DETAIL_HOST_F16C 0
+#endif
+
 namespace gnm {
 
 namespace detail {
@@ -144,7 +159,12 @@ struct f16 {
   /// +0.0.
   f16() = default;
   /// `x` rounded to the nearest fp16 (ties to even); see float_to_half_bits().
+#if GNM_DETAIL_HOST_F16C
+  explicit f16(float x)
+      : bits(static_cast<std::uint16_t>(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT))) {}
+#else
   GNM_HOST_DEVICE explicit f16(float x) : bits(float_to_half_bits(x)) {}
+#endif
   /// The value with bit pattern `b`.
   GNM_HOST_DEVICE static f16 from_bits(std::uint16_t b) {
     f16 h;
@@ -152,7 +172,11 @@ struct f16 {
     return h;
   }
   /// The exact fp32 value.
+#if GNM_DETAIL_HOST_F16C
+  explicit operator float() const { return _cvtsh_ss(bits); }
+#else
   GNM_HOST_DEVICE explicit operator float() const { return half_bits_to_float(bits); }
+#endif
 };
 
 /// A 16-bit bfloat16 value: storage for the engine's bf16 dtype (fp32's range, 8 significant bits).
