@@ -39,6 +39,41 @@ else()
   message(STATUS "gnm: zlib not found (Debian: zlib1g-dev); gzipped IDX files cannot be read")
 endif()
 
+# OpenCL (Debian: ocl-icd-opencl-dev opencl-headers to build; pocl-opencl-icd runs kernels on
+# the CPU, a GPU driver's ICD on the GPU): chapter 7.3's portable backend, gnm::opencl. Optional:
+# without it the backend's functions throw gnm::NotImplemented naming the packages.
+find_package(OpenCL QUIET)
+if(OpenCL_FOUND)
+  set(GNM_HAVE_OPENCL ON)
+else()
+  set(GNM_HAVE_OPENCL OFF)
+  message(STATUS "gnm: OpenCL not found (Debian: ocl-icd-opencl-dev opencl-headers); "
+                 "gnm::opencl throws NotImplemented")
+endif()
+
+# Chapter 7.4's offline compilation of the OpenCL C kernels: clang (OpenCL C → SPIR, LLVM
+# bitcode) and llvm-spirv (→ SPIR-V) of the same LLVM version, since llvm-spirv reads only its
+# own version's bitcode (Debian bookworm: clang-14 llvm-spirv-14); spirv-val (spirv-tools)
+# validates the result. Optional: without them the SPIR/SPIR-V forms are simply not embedded.
+set(GNM_OPENCL_CLANG "")
+set(GNM_OPENCL_LLVM_SPIRV "")
+foreach(version 19 18 17 16 15 14)
+  unset(gnm_clang)
+  unset(gnm_llvm_spirv)
+  find_program(gnm_clang clang-${version} NO_CACHE)
+  find_program(gnm_llvm_spirv llvm-spirv-${version} NO_CACHE)
+  if(gnm_clang AND gnm_llvm_spirv)
+    set(GNM_OPENCL_CLANG "${gnm_clang}")
+    set(GNM_OPENCL_LLVM_SPIRV "${gnm_llvm_spirv}")
+    break()
+  endif()
+endforeach()
+find_program(GNM_SPIRV_VAL spirv-val)
+if(NOT GNM_OPENCL_CLANG)
+  message(STATUS "gnm: no clang-N with a matching llvm-spirv-N (Debian: clang-14 llvm-spirv-14); "
+                 "OpenCL kernels are not compiled offline to SPIR/SPIR-V")
+endif()
+
 # nlohmann-json (Debian: nlohmann-json3-dev; header-only): parses safetensors headers and the
 # PyTorch fixtures of the tests.
 find_package(nlohmann_json CONFIG REQUIRED)
@@ -71,6 +106,8 @@ find_package(Python3 COMPONENTS Interpreter REQUIRED)  # scripts/make_exercises.
 
 function(gnm_print_summary)
   message(STATUS "gnm: CUDA ${GNM_HAVE_CUDA} (architectures: ${CMAKE_CUDA_ARCHITECTURES}), "
-                 "OpenBLAS ${GNM_HAVE_OPENBLAS}, zlib ${GNM_HAVE_ZLIB}, LAPACKE ${GNM_HAVE_LAPACKE}, benchmarks ${GNM_HAVE_BENCHMARK}, "
+                 "OpenBLAS ${GNM_HAVE_OPENBLAS}, "
+                 "OpenCL ${GNM_HAVE_OPENCL} (offline SPIR-V: '${GNM_OPENCL_LLVM_SPIRV}'), "
+                 "zlib ${GNM_HAVE_ZLIB}, LAPACKE ${GNM_HAVE_LAPACKE}, benchmarks ${GNM_HAVE_BENCHMARK}, "
                  "learner mode ${GNM_LEARNER}, sanitizers '${GNM_SANITIZE}'")
 endfunction()

@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   zlib1g-dev nlohmann-json3-dev libeigen3-dev librapidcheck-dev
   dataset-fashion-mnist
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo clang-14 llvm-spirv-14 spirv-tools
   doxygen graphviz doxygen-awesome-css libjs-mathjax
 )
 
