@@ -78,12 +78,13 @@ CachingAllocator::~CachingAllocator() {
 
 void* CachingAllocator::allocate(std::size_t bytes, StreamHandle stream) {
   if (bytes == 0) return nullptr;
-  if (bytes > kMaxBytes) throw_oom("the request is larger than any device", bytes, bytes, bytes);
+  if (bytes > kMaxBytes) throw_oom("the request is larger than 1 PiB", bytes, bytes, bytes);
   const std::size_t class_bytes = round_size(bytes);
   const std::lock_guard lock(mutex_);
   Block* b = take_cached(class_bytes, stream);
   if (b) {
     ++stats_.cache_hits;
+    if (b->segment->live_blocks == 0) free_segment_bytes_ -= b->segment->bytes;
   } else {
     b = new_segment(class_bytes, bytes);
     ++stats_.cache_misses;
@@ -97,6 +98,8 @@ void* CachingAllocator::allocate(std::size_t bytes, StreamHandle stream) {
   stats_.allocated_bytes += class_bytes;
   stats_.cached_bytes = stats_.reserved_bytes - stats_.allocated_bytes;
   stats_.peak_allocated_bytes = std::max(stats_.peak_allocated_bytes, stats_.allocated_bytes);
+  // A new slab adds its unused blocks to the cache: Note [Cache limit].
+  if (stats_.cached_bytes > cache_limit_ && free_segment_bytes_ > 0) enforce_cache_limit_locked();
   return b->ptr;
 }
 
@@ -172,7 +175,7 @@ void* CachingAllocator::backend_malloc_or_throw(std::size_t bytes, std::size_t c
     ++stats_.cache_flushes;
     empty_cache_locked();
     p = backend_->malloc(bytes);
-    if (!p) throw_oom("the device is out of memory", requested, class_bytes, bytes);
+    if (!p) throw_oom(nullptr, requested, class_bytes, bytes);
   }
   ++stats_.backend_mallocs;
   return p;
@@ -182,10 +185,13 @@ void CachingAllocator::throw_oom(const char* why, std::size_t requested, std::si
                                  std::size_t segment_bytes) const {
   const std::size_t in_use = stats_.allocated_bytes;
   const std::size_t cached = stats_.reserved_bytes - stats_.allocated_bytes;
+  // why == nullptr: the backend itself had no memory left.
+  const std::string kind = backend_->memory_kind();
   std::ostringstream msg;
-  msg << "out of device memory: " << why << " [requested = " << bytes_text(requested)
-      << ", class = " << bytes_text(class_bytes) << ", backend request = "
-      << bytes_text(segment_bytes) << ", cap = " << bytes_text(cap_)
+  msg << "out of " << kind << " memory: "
+      << (why ? std::string(why) : "the " + kind + " is out of memory")
+      << " [requested = " << bytes_text(requested) << ", class = " << bytes_text(class_bytes)
+      << ", backend request = " << bytes_text(segment_bytes) << ", cap = " << bytes_text(cap_)
       << ", in use = " << bytes_text(in_use) << ", cached = " << bytes_text(cached)
       << ", reserved = " << bytes_text(stats_.reserved_bytes) << "]";
   throw OutOfMemoryError(msg.str(), requested, cap_, in_use, cached);
@@ -211,12 +217,16 @@ void CachingAllocator::deallocate(void* ptr) {
   }
   backend_->record_event(b.event, b.stream);
   b.live = false;
-  --b.segment->live_blocks;
+  if (--b.segment->live_blocks == 0) {
+    free_segment_bytes_ += b.segment->bytes;
+    b.segment->freed_at = ++tick_;
+  }
   stats_.requested_bytes -= b.requested_bytes;
   stats_.allocated_bytes -= b.class_bytes;
   stats_.cached_bytes = stats_.reserved_bytes - stats_.allocated_bytes;
   b.requested_bytes = 0;
   bins_[b.class_bytes].push_back(&b);
+  if (stats_.cached_bytes > cache_limit_ && free_segment_bytes_ > 0) enforce_cache_limit_locked();
 }
 
 void CachingAllocator::release_event(Block& block) {
@@ -231,23 +241,51 @@ void CachingAllocator::empty_cache() {
 
 void CachingAllocator::empty_cache_locked() {
   // Only whole segments go back: a slab with one live block stays (its free blocks stay cached).
+  for (auto& seg : segments_) seg->doomed = seg->live_blocks == 0;
+  free_doomed_segments_locked();
+}
+
+void CachingAllocator::enforce_cache_limit_locked() {
+  // Note [Cache limit]: least recently freed first, so that the blocks a loop is still cycling
+  // through stay. Runs only while over the limit with a free segment left, so this scan over the
+  // segments (tens to hundreds) is paid at most once per free that empties a segment.
+  std::vector<Segment*> idle;
+  for (auto& seg : segments_) {
+    if (seg->live_blocks == 0) idle.push_back(seg.get());
+  }
+  std::sort(idle.begin(), idle.end(),
+            [](const Segment* a, const Segment* b) { return a->freed_at < b->freed_at; });
+  std::size_t cached = stats_.cached_bytes;
+  for (Segment* seg : idle) {
+    if (cached <= cache_limit_) break;
+    seg->doomed = true;
+    cached -= seg->bytes;
+    ++stats_.limit_frees;
+  }
+  free_doomed_segments_locked();
+}
+
+void CachingAllocator::free_doomed_segments_locked() {
   std::vector<std::unique_ptr<Segment>> keep;
   std::vector<std::unique_ptr<Segment>> drop;
-  for (auto& s : segments_) (s->live_blocks == 0 ? drop : keep).push_back(std::move(s));
+  for (auto& seg : segments_) (seg->doomed ? drop : keep).push_back(std::move(seg));
   segments_ = std::move(keep);
   if (drop.empty()) return;
-  for (auto& [cls, bin] : bins_) {
-    std::erase_if(bin, [](const Block* b) { return b->segment->live_blocks == 0; });
+  // A segment holds one class (a slab, or one large block): only those bins hold its blocks.
+  for (auto& seg : drop) {
+    std::erase_if(bins_[seg->blocks.front().class_bytes],
+                  [](const Block* b) { return b->segment->doomed; });
   }
-  for (auto& s : drop) {
-    for (Block& b : s->blocks) {
+  for (auto& seg : drop) {
+    for (Block& b : seg->blocks) {
       if (b.event && !backend_->query_event(b.event)) backend_->synchronize_event(b.event);
       release_event(b);
       blocks_.erase(b.ptr);
     }
-    backend_->free(s->base);
+    backend_->free(seg->base);
     ++stats_.backend_frees;
-    stats_.reserved_bytes -= s->bytes;
+    stats_.reserved_bytes -= seg->bytes;
+    free_segment_bytes_ -= seg->bytes;
   }
   stats_.cached_bytes = stats_.reserved_bytes - stats_.allocated_bytes;
 }
@@ -271,6 +309,17 @@ std::size_t CachingAllocator::memory_cap() const {
 void CachingAllocator::set_memory_cap(std::size_t cap_bytes) {
   const std::lock_guard lock(mutex_);
   cap_ = cap_bytes;
+}
+
+std::size_t CachingAllocator::cache_limit() const {
+  const std::lock_guard lock(mutex_);
+  return cache_limit_;
+}
+
+void CachingAllocator::set_cache_limit(std::size_t limit_bytes) {
+  const std::lock_guard lock(mutex_);
+  cache_limit_ = limit_bytes;
+  if (stats_.cached_bytes > cache_limit_ && free_segment_bytes_ > 0) enforce_cache_limit_locked();
 }
 
 }  // namespace gnm::cuda

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gnm/core/check.hpp"
+#include "host_memory.hpp"
 
 #if GNM_HAVE_CUDA
 #include <cuda_runtime_api.h>
@@ -20,8 +21,6 @@
 namespace gnm {
 
 namespace {
-
-constexpr std::size_t kHostAlignment = 64;  // one cache line; also what AVX-512 loads like
 
 std::atomic<std::size_t> g_live{0};
 std::atomic<std::size_t> g_peak{0};
@@ -61,9 +60,9 @@ cuda::CachingAllocator& allocator_for(int index) {
 Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   if (device.is_cpu()) {
     if (nbytes == 0) return;
-    const std::size_t rounded = (nbytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
-    data_ = std::aligned_alloc(kHostAlignment, rounded);
-    if (data_ == nullptr) throw std::bad_alloc();
+    // Counted in requested bytes whichever allocator serves the block: storage_stats() measures
+    // tensors, host_allocator_stats() the allocator.
+    data_ = detail::host_allocate(nbytes, host_cached_);
     count_alloc(nbytes);
     return;
   }
@@ -81,7 +80,7 @@ Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(d
 Storage::~Storage() {
   if (data_ == nullptr) return;
   if (device_.is_cpu()) {
-    std::free(data_);
+    detail::host_deallocate(data_, host_cached_);
     g_live.fetch_sub(nbytes_, std::memory_order_relaxed);
     return;
   }

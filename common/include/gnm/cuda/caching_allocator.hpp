@@ -36,6 +36,21 @@
 /// at once: its kernels run after everything already queued on that stream, including the last
 /// use of the block. Another stream may reuse it only after the event has completed.
 ///
+/// Note [Cache limit]: set_cache_limit() bounds the bytes kept cached. Unlike the cap (a hard
+/// limit on reserved bytes that makes allocate() fail), the limit never fails an allocation: when
+/// a free or a new slab leaves more than the limit cached, wholly free segments go back to the
+/// backend, least recently freed first, until the cache fits. Free blocks inside a slab that
+/// still holds a live block cannot be returned, so the guarantee after every call is: cached ≤
+/// limit, or no wholly free segment is left. The device allocators keep no limit (kNoCap).
+///
+/// Note [Host memory]: the same allocator serves host tensors (gnm::Storage on Device::cpu(),
+/// see gnm/tensor/storage.hpp) through HostMemoryBackend. The host has no streams: every host
+/// block is allocated with stream nullptr, so pass 1 of the reuse search always matches and a
+/// freed block is reusable at once — which is right, because host code that freed a block has
+/// finished with it (the free happens-after every use, through the allocator's mutex). The host
+/// backend's events are therefore always complete, and recording one costs a virtual call. The
+/// class keeps its gnm::cuda name: it was written for the device first (chapter 8.6).
+///
 /// Thread safety: one mutex guards all state, backend calls included (so two threads never call
 /// cudaMalloc at once through one allocator). A cache hit holds it for well under a microsecond;
 /// per-thread caches are not worth their complexity at the few thousand allocations per second
@@ -43,6 +58,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -82,6 +98,9 @@ class OutOfMemoryError : public Error {
 class DeviceMemoryBackend {
  public:
   virtual ~DeviceMemoryBackend() = default;
+  /// What the memory is called in error messages ("device" unless overridden, "host" for
+  /// HostMemoryBackend).
+  virtual const char* memory_kind() const noexcept { return "device"; }
   /// `bytes` (> 0) of device memory, or nullptr when the device is out of memory; any other
   /// failure throws.
   virtual void* malloc(std::size_t bytes) = 0;
@@ -120,6 +139,36 @@ class CudaMemoryBackend final : public DeviceMemoryBackend {
   void synchronize_event(EventHandle event) override;
 };
 
+/// Host memory for CachingAllocator (Note [Host memory]): page-aligned anonymous mappings (mmap),
+/// so that empty_cache() really gives pages back to the operating system and glibc's own
+/// thresholds are not involved; events are always complete (the host has no streams). Defined in
+/// every build.
+class HostMemoryBackend final : public DeviceMemoryBackend {
+ public:
+  /// Unmaps whatever is still mapped.
+  ~HostMemoryBackend() override;
+  /// "host".
+  const char* memory_kind() const noexcept override { return "host"; }
+  /// `bytes` of zeroed, 4096-B aligned memory; nullptr when the system has none (ENOMEM),
+  /// gnm::Error naming the size and errno otherwise.
+  void* malloc(std::size_t bytes) override;
+  /// Unmaps memory from malloc(); gnm::Error for a pointer it did not map.
+  void free(void* ptr) override;
+  /// A handle to a static tag: host events need no state.
+  EventHandle create_event() override;
+  /// Nothing to destroy.
+  void destroy_event(EventHandle event) override;
+  /// Nothing to record: the host has finished with a block when it frees it.
+  void record_event(EventHandle event, StreamHandle stream) override;
+  /// Always true.
+  bool query_event(EventHandle event) override;
+  /// Returns at once.
+  void synchronize_event(EventHandle event) override;
+
+ private:
+  std::unordered_map<void*, std::size_t> mapped_;  // address → length, for munmap
+};
+
 /// A caching, stream-ordered device allocator; see the file description and the Notes there.
 class CachingAllocator {
  public:
@@ -138,6 +187,7 @@ class CachingAllocator {
     std::size_t backend_mallocs = 0;       ///< Successful backend malloc() calls.
     std::size_t backend_frees = 0;         ///< Backend free() calls.
     std::size_t cache_flushes = 0;         ///< empty_cache() runs forced by the cap or an OOM.
+    std::size_t limit_frees = 0;           ///< Backend free() calls made by the cache limit.
     /// Fraction of reserved memory that holds no requested byte: 1 − requested/reserved (0 when
     /// nothing is reserved). Counts rounding, slab tails and cached blocks.
     double fragmentation() const noexcept;
@@ -182,6 +232,10 @@ class CachingAllocator {
   std::size_t memory_cap() const;
   /// Changes the cap; it applies to later allocations only.
   void set_memory_cap(std::size_t cap_bytes);
+  /// The cache limit in bytes (kNoCap, the default, for none); Note [Cache limit].
+  std::size_t cache_limit() const;
+  /// Changes the cache limit and returns wholly free segments at once until the cache fits.
+  void set_cache_limit(std::size_t limit_bytes);
   /// The backend, e.g. for a test to complete its fake events.
   DeviceMemoryBackend& backend() noexcept { return *backend_; }
 
@@ -206,13 +260,17 @@ class CachingAllocator {
     void* base = nullptr;
     std::size_t bytes = 0;
     std::size_t live_blocks = 0;
-    std::vector<Block> blocks;  // sized once: Block pointers stay valid
+    std::uint64_t freed_at = 0;  // tick at which live_blocks last became 0 (for the limit's LRU)
+    bool doomed = false;         // being returned to the backend
+    std::vector<Block> blocks;   // sized once: Block pointers stay valid
   };
 
   Block* take_cached(std::size_t class_bytes, StreamHandle stream);
   Block* new_segment(std::size_t class_bytes, std::size_t requested);
   void* backend_malloc_or_throw(std::size_t bytes, std::size_t class_bytes, std::size_t requested);
   void empty_cache_locked();
+  void enforce_cache_limit_locked();
+  void free_doomed_segments_locked();
   void release_event(Block& block);
   [[noreturn]] void throw_oom(const char* why, std::size_t requested, std::size_t class_bytes,
                               std::size_t segment_bytes) const;
@@ -220,6 +278,9 @@ class CachingAllocator {
   mutable std::mutex mutex_;
   std::unique_ptr<DeviceMemoryBackend> backend_;
   std::size_t cap_;
+  std::size_t cache_limit_ = kNoCap;
+  std::size_t free_segment_bytes_ = 0;  // bytes of segments with no live block
+  std::uint64_t tick_ = 0;              // counts deallocations: the clock of Segment::freed_at
   Stats stats_;
   std::vector<std::unique_ptr<Segment>> segments_;
   std::unordered_map<std::size_t, std::vector<Block*>> bins_;  // class → free blocks, LIFO
