@@ -19,6 +19,7 @@
 #include "gnm/optim/update.hpp"
 #include "fixtures_json.hpp"
 #include "scratch.hpp"
+#include "test_basics.hpp"
 
 namespace {
 
@@ -262,15 +263,7 @@ TEST(OptimUpdate, AdamWDefaultsAreTorchs) {
   EXPECT_FALSE(o.amsgrad);
 }
 
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const gnm::Error& e) {
-    return e.what();
-  }
-  return "(no throw)";
-}
+using gnm::testing::message_of;
 
 TEST(OptimUpdate, SizeMismatchNamesBothSizes) {
   std::vector<float> p(5), g(4), m(5), v(5);
