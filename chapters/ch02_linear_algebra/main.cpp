@@ -102,13 +102,8 @@ SectionResult run_views() {
 }
 
 int run(const Options& opt) {
-  const std::vector<std::string> known = {"all", "2.1", "2.2", "2.3", "ladder", "2.4", "2.5"};
-  bool valid = false;
-  for (const auto& k : known) valid = valid || k == opt.section;
-  if (!valid) {
-    throw gnm::Error("--section must be one of all, 2.1, 2.2, 2.3, ladder, 2.4, 2.5; got '" +
-                     opt.section + "'");
-  }
+  gnm::require_choice("--section", opt.section,
+                      {"all", "2.1", "2.2", "2.3", "ladder", "2.4", "2.5"});
   if (opt.threads < 0) throw gnm::Error("--threads must be >= 0, got " + std::to_string(opt.threads));
   if (opt.gemm_n < 1 || opt.gemm_n > 8192) {
     throw gnm::Error("--gemm-n must be in [1, 8192], got " + std::to_string(opt.gemm_n));

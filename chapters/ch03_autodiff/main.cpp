@@ -36,12 +36,7 @@ struct Options {
 };
 
 int run(const Options& opt) {
-  const std::vector<std::string> known = {"all", "3.1", "3.2", "3.3", "3.4", "3.5"};
-  bool valid = false;
-  for (const auto& k : known) valid = valid || k == opt.section;
-  if (!valid) {
-    throw gnm::Error("--section must be one of all, 3.1, 3.2, 3.3, 3.4, 3.5; got '" + opt.section + "'");
-  }
+  gnm::require_choice("--section", opt.section, {"all", "3.1", "3.2", "3.3", "3.4", "3.5"});
   if (opt.max_n < 1 || opt.max_n > 100000) {
     throw gnm::Error("--max-n must be in [1, 100000], got " + std::to_string(opt.max_n));
   }

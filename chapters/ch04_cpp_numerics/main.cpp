@@ -25,13 +25,7 @@
 namespace {
 
 int run(const ch04::Options& opt) {
-  const std::vector<std::string> known = {"all", "4.1", "4.2", "4.3", "4.4", "4.5"};
-  bool valid = false;
-  for (const auto& k : known) valid = valid || k == opt.section;
-  if (!valid) {
-    throw gnm::Error("--section must be one of all, 4.1, 4.2, 4.3, 4.4, 4.5; got '" +
-                     opt.section + "'");
-  }
+  gnm::require_choice("--section", opt.section, {"all", "4.1", "4.2", "4.3", "4.4", "4.5"});
   if (opt.max_n < 16 || opt.max_n > 4096) {
     throw gnm::Error("--max-n must be in [16, 4096], got " + std::to_string(opt.max_n));
   }

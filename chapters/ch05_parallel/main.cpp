@@ -41,12 +41,7 @@ struct Options {
 };
 
 int run(Options opt) {
-  const std::vector<std::string> known = {"all", "5.1", "5.2", "5.3", "5.4", "5.5"};
-  bool valid = false;
-  for (const auto& k : known) valid = valid || k == opt.section;
-  if (!valid) {
-    throw gnm::Error("--section must be one of all, 5.1, 5.2, 5.3, 5.4, 5.5; got '" + opt.section + "'");
-  }
+  gnm::require_choice("--section", opt.section, {"all", "5.1", "5.2", "5.3", "5.4", "5.5"});
   if (opt.threads < 0 || opt.threads > 256) {
     throw gnm::Error("--threads must be in [0, 256], got " + std::to_string(opt.threads));
   }

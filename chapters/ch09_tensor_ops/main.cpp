@@ -34,13 +34,7 @@ struct Options {
 };
 
 int run(const Options& opt) {
-  const std::vector<std::string> known = {"all", "9.1", "9.2", "9.3", "9.4", "9.5", "9.6"};
-  bool valid = false;
-  for (const auto& k : known) valid = valid || k == opt.section;
-  if (!valid) {
-    throw gnm::Error("--section must be one of all, 9.1, 9.2, 9.3, 9.4, 9.5, 9.6; got '" +
-                     opt.section + "'");
-  }
+  gnm::require_choice("--section", opt.section, {"all", "9.1", "9.2", "9.3", "9.4", "9.5", "9.6"});
   chapter9::Sizes sizes;
   if (opt.quick) {
     sizes = {.rows = 64, .cols = 257, .gemm_n = 64, .fusion_rows = 64, .budget_ms = 10.0};

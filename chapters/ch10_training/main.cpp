@@ -52,13 +52,7 @@ gnm::Device parse_device(const std::string& s) {
 }
 
 int run(const Options& opt) {
-  const std::vector<std::string> known = {"all", "10.1", "10.2", "10.3", "10.4", "10.5"};
-  bool valid = false;
-  for (const auto& k : known) valid = valid || k == opt.section;
-  if (!valid) {
-    throw gnm::Error("--section must be one of all, 10.1, 10.2, 10.3, 10.4, 10.5; got '" +
-                     opt.section + "'");
-  }
+  gnm::require_choice("--section", opt.section, {"all", "10.1", "10.2", "10.3", "10.4", "10.5"});
   GNM_CHECK(opt.epochs >= 0, "--epochs must be >= 1", opt.epochs);
   GNM_CHECK(opt.batch >= 1, "--batch must be >= 1", opt.batch);
   GNM_CHECK(opt.lr > 0, "--lr must be > 0", opt.lr);

@@ -68,11 +68,10 @@ Section run_optimizers(const Config& cfg, const Data& data) {
     all_learned = all_learned && r.test_acc > (cfg.quick ? 50.0 : 80.0);
     gnm::PlotSeries s{.name = name};
     const std::size_t w = 50;
-    for (std::size_t i = 0; i + w <= r.step_loss.size(); i += w) {
-      double m = 0;
-      for (std::size_t j = i; j < i + w; ++j) m += r.step_loss[j];
-      s.x.push_back(static_cast<double>(i + w / 2));
-      s.y.push_back(m / static_cast<double>(w));
+    const std::vector<double> means = window_means(r.step_loss, w);
+    for (std::size_t i = 0; i < r.step_loss.size() / w; ++i) {  // whole windows only
+      s.x.push_back(static_cast<double>(i * w + w / 2));
+      s.y.push_back(means[i]);
     }
     if (!s.x.empty()) plot.add_series(s);
   }

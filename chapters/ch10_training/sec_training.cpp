@@ -13,18 +13,6 @@ namespace {
 
 using namespace gnm::cells;
 
-// Mean of each window of `w` consecutive values (the last window may be shorter).
-std::vector<double> window_means(const std::vector<double>& v, std::size_t w) {
-  std::vector<double> out;
-  for (std::size_t i = 0; i < v.size(); i += w) {
-    const std::size_t end = std::min(v.size(), i + w);
-    double s = 0;
-    for (std::size_t j = i; j < end; ++j) s += v[j];
-    out.push_back(s / static_cast<double>(end - i));
-  }
-  return out;
-}
-
 std::string curve_svg(const TrainResult& r, std::int64_t steps_per_epoch, const std::string& title) {
   // A log axis: the loss falls from ln 10 ≈ 2.3 to ~0.2 while the test error moves by hundredths.
   gnm::SvgPlot plot(title, {.label = "epoch", .min = 0.0},

@@ -121,6 +121,10 @@ Section run_checkpointing(const Config& cfg);
 /// JSON line {"framework":"gnm","samples_per_s":…} for scripts/bench_vs_torch.sh.
 int run_bench(const Data& data, std::int64_t batch, std::int64_t steps, gnm::Device device);
 
+/// The mean of each window of `w` consecutive values (the last window may be shorter): the
+/// smoothed loss curves of 10.1 and 10.2.
+std::vector<double> window_means(const std::vector<double>& v, std::size_t w);
+
 /// Writes `text` to run_dir/name atomically and returns the path.
 std::filesystem::path write_run_file(const std::filesystem::path& run_dir,
                                      const std::string& name, const std::string& text);

@@ -1,7 +1,9 @@
 // The chapter's training loop (10.1) and what every section shares: data, model, accuracy.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <span>
 
 #include "gnm/autograd/node.hpp"
 #include "gnm/core/check.hpp"
@@ -29,9 +31,10 @@ Data load_data(const std::filesystem::path& dir, std::int64_t train_limit,
                        gnm::Tensor& y) {
     const std::int64_t n = limit > 0 ? std::min(limit, s.n) : s.n;
     const std::int64_t d = s.rows * s.cols;
-    x = gnm::from_vector(std::vector<float>(s.images.begin(), s.images.begin() + n * d), {n, d});
-    std::vector<std::int64_t> labels(s.labels.begin(), s.labels.begin() + n);
-    y = gnm::from_vector(labels, {n});
+    x = gnm::from_vector(std::span<const float>(s.images).first(static_cast<std::size_t>(n * d)),
+                         {n, d});
+    y = gnm::from_vector(std::span<const std::int64_t>(s.labels).first(static_cast<std::size_t>(n)),
+                         {n});
   };
   Data data;
   try {
@@ -233,6 +236,17 @@ TrainResult train(gnm::nn::Module& model, const Data& data, const TrainConfig& c
   result.test_acc = result.epochs.empty() ? std::numeric_limits<double>::quiet_NaN()
                                           : result.epochs.back().test_acc;
   return result;
+}
+
+std::vector<double> window_means(const std::vector<double>& v, std::size_t w) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < v.size(); i += w) {
+    const std::size_t end = std::min(v.size(), i + w);
+    double s = 0;
+    for (std::size_t j = i; j < end; ++j) s += v[j];
+    out.push_back(s / static_cast<double>(end - i));
+  }
+  return out;
 }
 
 std::filesystem::path write_run_file(const std::filesystem::path& run_dir,

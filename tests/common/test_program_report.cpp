@@ -218,3 +218,13 @@ TEST(ProgramReport, RunCliParsesThenRunsTheBody) {
             2);
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "error: boom\n");
 }
+
+TEST(ProgramReport, RequireChoiceAcceptsAChoiceAndNamesAllOfThemOtherwise) {
+  EXPECT_NO_THROW(gnm::require_choice("--section", "10.2", {"all", "10.1", "10.2"}));
+  try {
+    gnm::require_choice("--section", "10.7", {"all", "10.1", "10.2"});
+    FAIL() << "expected gnm::Error";
+  } catch (const gnm::Error& e) {
+    EXPECT_STREQ(e.what(), "--section must be one of all, 10.1, 10.2; got '10.7'");
+  }
+}

@@ -3,6 +3,7 @@
 #include <exception>
 #include <sstream>
 
+#include "gnm/core/error.hpp"
 #include "gnm/core/file.hpp"
 #include "gnm/core/host_info.hpp"
 #include "gnm/core/json.hpp"
@@ -122,6 +123,16 @@ int guarded_main(const std::function<int()>& body) {
     std::fprintf(stderr, "error: unknown exception\n");
   }
   return 2;
+}
+
+void require_choice(std::string_view option, const std::string& value,
+                    const std::vector<std::string>& choices) {
+  std::string list;
+  for (const std::string& c : choices) {
+    if (c == value) return;
+    list += (list.empty() ? "" : ", ") + c;
+  }
+  throw Error(std::string(option) + " must be one of " + list + "; got '" + value + "'");
 }
 
 }  // namespace gnm

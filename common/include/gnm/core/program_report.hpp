@@ -85,6 +85,11 @@ class ProgramReport {
   std::map<std::string, Section> sections_;                      // by title: printed in order
 };
 
+/// Checks a command-line choice: returns when `value` is one of `choices`, otherwise throws
+/// gnm::Error "<option> must be one of a, b, c; got '<value>'" (the chapter programs' --section).
+void require_choice(std::string_view option, const std::string& value,
+                    const std::vector<std::string>& choices);
+
 /// Runs `body` and returns its exit code; an exception escaping it is printed to stderr as
 /// "error: <what>" and gives exit code 2 (the code the chapter programs' CLI tests expect).
 int guarded_main(const std::function<int()>& body);
