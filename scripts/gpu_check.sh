@@ -55,7 +55,8 @@ ctest --test-dir "$build" -L gpu -LE exercise --output-on-failure --output-junit
 step "compute-sanitizer (memcheck, racecheck) on the GPU test binaries"
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 declare -A san_result
-for exe in "$build"/tests/gnm_gpu_tests "$build"/tests/ch*/ch*_gpu_tests_solution; do
+for exe in "$build"/tests/gnm_gpu_tests "$build"/tests/ch*/ch*_gpu_tests_solution \
+           "$build"/tests/ch*/ch*_*_gpu_tests; do
   [[ -x $exe ]] || continue
   for tool in memcheck racecheck; do
     name="$(basename "$exe"):$tool"
@@ -74,6 +75,28 @@ step "GPU benchmarks"
 # Buffers far larger than the 50 MB L2: 2^28 floats = 1 GiB per array.
 "$build"/chapters/ch00_hello_gpu/ch00_hello_gpu --device cuda --n 268435456 --repeat 50 \
   --json "$work/ch00_hello_gpu.json" || status=1
+# Chapters 6–8: every section at full size (each program verifies every kernel before timing it).
+# Their results go to book/results/<program>_<gpu>_<date>.json, where the chapter pages and 6.6's
+# roofline (which places the kernels of chapters 6–8, so chapter 6 runs last) read them.
+gpu_tag=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1 |
+          tr -c 'A-Za-z0-9\n' '-' | tr -s '-' | sed 's/-$//')
+date_tag=$(date -u +%Y-%m-%d)
+for program in ch07_cuda_from_cpp ch08_gpu_memory ch06_gpu_architecture; do
+  exe="$build/chapters/$program/$program"
+  [[ -x $exe ]] || { echo "gpu_check.sh: $exe was not built" >&2; status=1; continue; }
+  extra=()
+  [[ $program == ch06_gpu_architecture ]] && extra=(--figures-dir book/images)
+  "$exe" --json "$work/$program.json" "${extra[@]}" || status=1
+  if [[ -f $work/$program.json ]]; then
+    cp "$work/$program.json" "book/results/${program}_${gpu_tag:-gpu}_${date_tag}.json"
+    cp "$work/$program.json" "$out_dir/${program}_${gpu_tag:-gpu}_${date_tag}.json"
+  fi
+done
+# 6.6 once more, now that chapter 6's own results are in book/results: its roofline places them.
+"$build"/chapters/ch06_gpu_architecture/ch06_gpu_architecture --section 6.6 \
+  --figures-dir book/images >/dev/null || status=1
+# The figures the programs drew (6.3 latency, 6.6 roofline…), for a remote run's $OUT too.
+mkdir -p "$out_dir/images" && cp book/images/ch0[678]_*.svg "$out_dir/images/" 2>/dev/null || true
 for bench in "$build"/chapters/*/*_bench; do
   [[ -x $bench ]] || continue
   "$bench" --benchmark_format=json --benchmark_out="$work/bench_$(basename "$bench").json" \
