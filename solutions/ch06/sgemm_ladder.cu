@@ -21,6 +21,7 @@
 #include "gnm/core/check.hpp"
 #include "gnm/core/error.hpp"
 #include "gnm/cuda/check.hpp"
+#include "gnm/cuda/cublas.hpp"
 
 namespace gnm::ch06 {
 
@@ -629,29 +630,16 @@ void sgemm_warptile(std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
 
 // ---- the baseline: cuBLAS ---------------------------------------------------------------------
 
-namespace {
-
-void check_cublas(cublasStatus_t status, const char* call, const char* file, int line) {
-  if (status == CUBLAS_STATUS_SUCCESS) return;
-  throw CudaError(static_cast<int>(status),
-                  std::string("cuBLAS call failed: ") + call + ": " + cublasGetStatusName(status) +
-                      " (" + cublasGetStatusString(status) + ")",
-                  file, line);
-}
-
-}  // namespace
-
-#define GNM_CH06_CUBLAS_CHECK(call) check_cublas((call), #call, __FILE__, __LINE__)
 
 CublasSgemm::CublasSgemm() {
   cublasHandle_t h = nullptr;
-  GNM_CH06_CUBLAS_CHECK(cublasCreate(&h));
+  GNM_CUBLAS_CHECK(cublasCreate(&h));
   // CUBLAS_DEFAULT_MATH: FP32 FMAs. TF32 (CUBLAS_TF32_TENSOR_OP_MATH) and BF16x9 emulation
   // (CUBLAS_FP32_EMULATED_BF16X9_MATH) would be faster and less accurate; both are opt-in.
   const cublasStatus_t mode = cublasSetMathMode(h, CUBLAS_DEFAULT_MATH);
   if (mode != CUBLAS_STATUS_SUCCESS) {
     (void)cublasDestroy(h);
-    GNM_CH06_CUBLAS_CHECK(mode);
+    GNM_CUBLAS_CHECK(mode);
   }
   handle_ = h;
 }
@@ -677,12 +665,12 @@ void CublasSgemm::run(std::int64_t M, std::int64_t N, std::int64_t K, float alph
   check_sgemm_args("cublas", M, N, K, A, B, C);
   if (M == 0 || N == 0) return;
   GNM_CHECK(handle_ != nullptr, "this CublasSgemm was moved from");
-  GNM_CH06_CUBLAS_CHECK(cublasSetStream(handle_, stream));
+  GNM_CUBLAS_CHECK(cublasSetStream(handle_, stream));
   // cuBLAS is column-major. Our row-major C (M × N) is, byte for byte, the column-major Cᵀ
   // (N × M), and C = A · B ⇔ Cᵀ = Bᵀ · Aᵀ, where B's bytes are the column-major Bᵀ (N × K,
   // leading dimension N) and A's are Aᵀ (K × M, leading dimension K): swap the operands, no copies.
   const int ldb = as_int(N), lda = as_int(K > 0 ? K : 1), ldc = as_int(N);
-  GNM_CH06_CUBLAS_CHECK(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, as_int(N), as_int(M),
+  GNM_CUBLAS_CHECK(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, as_int(N), as_int(M),
                                     as_int(K), &alpha, B, ldb, A, lda, &beta, C, ldc));
 }
 //! [cublas]

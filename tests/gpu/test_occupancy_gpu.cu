@@ -149,28 +149,9 @@ struct NamedKernel {
   const void* func;
 };
 
-SmLimits device_limits(int device) {
-  cudaDeviceProp p{};
-  GNM_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
-  gnm::cuda::DeviceOccupancyProperties d;
-  d.major = p.major;
-  d.minor = p.minor;
-  d.warp_size = p.warpSize;
-  d.max_threads_per_block = p.maxThreadsPerBlock;
-  d.max_threads_per_sm = p.maxThreadsPerMultiProcessor;
-  d.max_blocks_per_sm = p.maxBlocksPerMultiProcessor;
-  d.registers_per_sm = p.regsPerMultiprocessor;
-  d.registers_per_block = p.regsPerBlock;
-  d.shared_per_sm = p.sharedMemPerMultiprocessor;
-  d.shared_per_block = p.sharedMemPerBlock;
-  d.shared_per_block_optin = p.sharedMemPerBlockOptin;
-  d.reserved_shared_per_block = p.reservedSharedMemPerBlock;
-  return gnm::cuda::sm_limits_from(d);
-}
-
 TEST(OccupancyGpu, DeviceLimitsMatchThePublishedTable) {
   GNM_GPU_TEST_OR_SKIP();
-  const SmLimits dev = device_limits(0);
+  const SmLimits dev = gnm::cuda::device_sm_limits(0);
   SmLimits pub;
   try {
     pub = gnm::cuda::sm_limits_for(dev.cc_major, dev.cc_minor);
@@ -190,7 +171,7 @@ TEST(OccupancyGpu, DeviceLimitsMatchThePublishedTable) {
 
 TEST(OccupancyGpu, SameBlocksAsTheRuntimeOnRealKernels) {
   GNM_GPU_TEST_OR_SKIP();
-  const SmLimits sm = device_limits(0);
+  const SmLimits sm = gnm::cuda::device_sm_limits(0);
   const NamedKernel kernels[] = {
       {"light", reinterpret_cast<const void*>(&light_kernel)},
       {"heavy<48>", reinterpret_cast<const void*>(&heavy_kernel<48>)},

@@ -74,6 +74,10 @@ SmLimits sm_limits_for(int major, int minor);
 /// properties (any count not positive) or an architecture older than sm_70.
 SmLimits sm_limits_from(const DeviceOccupancyProperties& props);
 
+/// SmLimits of CUDA device `device`, from cudaGetDeviceProperties through sm_limits_from. Defined
+/// only in builds with CUDA (GNM_HAVE_CUDA = 1); throws gnm::CudaError without a usable device.
+SmLimits device_sm_limits(int device);
+
 /// What one block of a kernel asks of an SM (registers as reported by cudaFuncGetAttributes or
 /// `nvcc -Xptxas -v`).
 struct KernelResources {

@@ -4,6 +4,14 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "gnm/core/check.hpp"
+#include "gnm/core/timer.hpp"
+#include "gnm/cuda/check.hpp"
+
 namespace gnm::cuda {
 
 /// A CUDA stream (non-blocking with respect to the legacy default stream), destroyed with its owner.
@@ -72,5 +80,37 @@ class EventTimer {
   Event start_;
   Event stop_;
 };
+
+/// Median milliseconds of `repeat` timed runs of `body`, which queues work on `stream`: `warmup`
+/// untimed runs first (module load, clocks, TLBs), then for each repeat `setup()` untimed (e.g.
+/// resetting an input) and `body()` between the two events of an EventTimer. The events time the
+/// GPU from start to stop, so host stalls inside `body` (a pageable copy staging its data) count.
+template <class Body, class Setup>
+double median_event_ms(cudaStream_t stream, int repeat, Body&& body, int warmup,
+                       Setup&& setup) {
+  GNM_CHECK(repeat >= 1 && warmup >= 0, "median_event_ms needs repeat >= 1 and warmup >= 0",
+            repeat, warmup);
+  for (int i = 0; i < warmup; ++i) {
+    setup();
+    body();
+  }
+  GNM_CUDA_CHECK(cudaStreamSynchronize(stream));
+  EventTimer timer(stream);
+  std::vector<double> ms;
+  ms.reserve(static_cast<std::size_t>(repeat));
+  for (int i = 0; i < repeat; ++i) {
+    setup();
+    timer.start();
+    body();
+    ms.push_back(static_cast<double>(timer.stop()));
+  }
+  return summarize(std::move(ms)).median_ms;
+}
+
+/// median_event_ms without a per-repeat setup: `warmup` untimed runs, then `repeat` timed ones.
+template <class Body>
+double median_event_ms(cudaStream_t stream, int repeat, Body&& body, int warmup = 1) {
+  return median_event_ms(stream, repeat, std::forward<Body>(body), warmup, [] {});
+}
 
 }  // namespace gnm::cuda

@@ -10,51 +10,19 @@
 // comparable with the CPU's SGEMM at fp32 accuracy); f64 in fp64; f16/bf16 operands with fp32
 // accumulation and one rounding of the result.
 //
-// Handles: one per device, created on first use and kept for the life of the process (a handle
-// costs ~100 ms to create; destroying it at exit races with the CUDA runtime's own teardown).
+// Handles: gnm::cuda::cublas_handle(), one per device for the life of the process.
 #include <cublas_v2.h>
 
-#include <array>
 #include <climits>
-#include <mutex>
-#include <string>
 
 #include "../kernels_nn.hpp"
 #include "gnm/core/check.hpp"
 #include "gnm/cuda/check.hpp"
+#include "gnm/cuda/cublas.hpp"
 
 namespace gnm::kernels {
 
 namespace {
-
-// Throws gnm::CudaError carrying the cublasStatus_t (as its code), its name and the call text.
-void check_cublas(cublasStatus_t status, const char* call, const char* file, int line) {
-  if (status == CUBLAS_STATUS_SUCCESS) return;
-  throw CudaError(static_cast<int>(status),
-                  std::string("cuBLAS call failed: ") + call + ": " + cublasGetStatusName(status) +
-                      " (" + cublasGetStatusString(status) + ")",
-                  file, line);
-}
-
-#define GNM_CUBLAS_CHECK(call) check_cublas((call), #call, __FILE__, __LINE__)
-
-constexpr int kMaxDevices = 64;
-
-cublasHandle_t handle_for_current_device() {
-  static std::mutex mutex;
-  static std::array<cublasHandle_t, kMaxDevices> handles{};
-  int device = 0;
-  GNM_CUDA_CHECK(cudaGetDevice(&device));
-  GNM_CHECK(device >= 0 && device < kMaxDevices, "CUDA device ordinal out of range", device);
-  std::lock_guard<std::mutex> lock(mutex);
-  cublasHandle_t& h = handles[static_cast<std::size_t>(device)];
-  if (h == nullptr) {
-    GNM_CUBLAS_CHECK(cublasCreate(&h));
-    // Default math: no TF32 for fp32 inputs (CUBLAS_TF32_TENSOR_OP_MATH would turn it on).
-    GNM_CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
-  }
-  return h;
-}
 
 struct Operand {
   Tensor t;  // (B, rows, cols)
@@ -96,7 +64,7 @@ void bmm_cuda(const Tensor& c, const Tensor& a_in, const Tensor& b_in, double be
   }
   const Operand a = prepare(a_in), b = prepare(b_in);
   const cudaDataType_t type = data_type(c.dtype());
-  cublasHandle_t h = handle_for_current_device();
+  cublasHandle_t h = gnm::cuda::cublas_handle();
   // Swapped call: Cᵀ (N×M) = op(B) · op(A) in column-major terms.
   const cublasOperation_t op_b = b.layout.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_a = a.layout.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
