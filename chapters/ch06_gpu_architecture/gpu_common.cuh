@@ -34,23 +34,7 @@ inline DeviceBasics device_basics() {
   return {prop.name, prop.multiProcessorCount, static_cast<std::size_t>(prop.l2CacheSize)};
 }
 
-//! [event timing]
-/// Median milliseconds of `repeat` runs of `launch` (which queues work on `stream`), each timed
-/// on the GPU with a pair of CUDA events, after `warmup` untimed runs (module load, clocks, TLB).
-template <class Launch>
-double median_event_ms(cudaStream_t stream, int repeat, Launch&& launch, int warmup = 1) {
-  for (int i = 0; i < warmup; ++i) launch();
-  GNM_CUDA_CHECK(cudaStreamSynchronize(stream));
-  gnm::cuda::EventTimer timer(stream);
-  std::vector<double> ms;
-  ms.reserve(static_cast<std::size_t>(repeat));
-  for (int i = 0; i < repeat; ++i) {
-    timer.start();
-    launch();
-    ms.push_back(static_cast<double>(timer.stop()));
-  }
-  return gnm::summarize(std::move(ms)).median_ms;
-}
-//! [event timing]
+/// Median event-timed milliseconds after a warm-up: the engine's (gnm/cuda/stream.hpp).
+using gnm::cuda::median_event_ms;
 
 }  // namespace chapter06

@@ -213,6 +213,9 @@ Section run_memory(const Config& cfg) {
   GNM_CUDA_CHECK(cudaMemcpyToSymbol(c_table, table.data(), sizeof(float) * kTable));
   gnm::cuda::DeviceBuffer<float> d_table(table.size());
   d_table.copy_from_host(table);
+  // The kernels below run on a non-blocking stream, which does not wait for the legacy stream
+  // that cudaMemcpyToSymbol used: wait for both copies explicitly.
+  GNM_CUDA_CHECK(cudaDeviceSynchronize());
   const int blocks = dev.sm_count * 8;
   const int block = 256;
   const int iters = cfg.quick ? 256 : 4096;

@@ -76,24 +76,6 @@ __global__ void occ_stream_kernel(const float4* __restrict__ in, float4* __restr
 }
 //! [stream kernel]
 
-//! [device limits]
-SmLimits device_limits(const cudaDeviceProp& p) {
-  gnm::cuda::DeviceOccupancyProperties d;
-  d.major = p.major;
-  d.minor = p.minor;
-  d.warp_size = p.warpSize;
-  d.max_threads_per_block = p.maxThreadsPerBlock;
-  d.max_threads_per_sm = p.maxThreadsPerMultiProcessor;
-  d.max_blocks_per_sm = p.maxBlocksPerMultiProcessor;
-  d.registers_per_sm = p.regsPerMultiprocessor;
-  d.registers_per_block = p.regsPerBlock;
-  d.shared_per_sm = p.sharedMemPerMultiprocessor;
-  d.shared_per_block = p.sharedMemPerBlock;
-  d.shared_per_block_optin = p.sharedMemPerBlockOptin;
-  d.reserved_shared_per_block = p.reservedSharedMemPerBlock;
-  return gnm::cuda::sm_limits_from(d);
-}
-//! [device limits]
 
 struct Kernel {
   const char* name;
@@ -243,7 +225,7 @@ void run_occupancy_device(const Config& cfg, Section& s) {
   }
   cudaDeviceProp prop{};
   GNM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-  const SmLimits sm = device_limits(prop);
+  const SmLimits sm = gnm::cuda::device_sm_limits(0);
   std::printf("  %s: %d SMs, %d warps, %d blocks, %zu KiB shared per SM\n", prop.name,
               prop.multiProcessorCount, sm.max_warps_per_sm, sm.max_blocks_per_sm,
               sm.shared_per_sm / kKiB);

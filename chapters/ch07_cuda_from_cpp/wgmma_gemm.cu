@@ -43,6 +43,7 @@
 
 #include "gnm/core/check.hpp"
 #include "gnm/cuda/check.hpp"
+#include "gnm/cuda/cublas.hpp"
 #include "gnm/cuda/driver.hpp"
 
 // wgmma, setmaxnreg and the sm_90 TMA/mbarrier forms used here: sm_90a device passes only.
@@ -57,6 +58,18 @@ namespace {
 
 constexpr int kBM = kWgmmaTileM, kBN = kWgmmaTileN, kBK = kWgmmaTileK, kStages = kWgmmaStages;
 constexpr int kConsumerWarps = 8;  // two consumer warpgroups
+// setmaxnreg moves registers through a per-block pool that starts empty: the producer warpgroup's
+// `dec` must free at least what the consumers' `inc` takes, or `inc` blocks forever (no watchdog
+// can see that). Every thread starts with what __launch_bounds__(384, 1) lets ptxas use,
+// 65536 / 384 rounded down to a multiple of 8 = 168, so 128·(168 − 40) >= 256·(232 − 168).
+constexpr int kProducerRegs = 40;
+constexpr int kConsumerRegs = 232;
+constexpr int kRegsAtLaunch = 65536 / kWgmmaThreads / 8 * 8;
+static_assert(kProducerRegs % 8 == 0 && kConsumerRegs % 8 == 0 && kProducerRegs >= 24 &&
+                  kConsumerRegs <= 256,
+              "setmaxnreg takes multiples of 8 in [24, 256]");
+static_assert(128 * kProducerRegs + 256 * kConsumerRegs <= kWgmmaThreads * kRegsAtLaunch,
+              "the consumers' setmaxnreg.inc would wait forever for registers");
 constexpr std::uint32_t kStageBytesA = kBM * kBK * 2;               // 16 KiB
 constexpr std::uint32_t kStageBytesB = kBN * kBK * 2;               // 32 KiB
 constexpr std::uint32_t kStageBytes = kStageBytesA + kStageBytesB;  // the expect_tx count
@@ -241,7 +254,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
   if (warpgroup == 0) {
     //! [wgmma_producer]
     // Producer: 40 registers are plenty for a loop that issues copies.
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;");
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(kProducerRegs));
     if (threadIdx.x == 0) {
       for (int kt = 0; kt < k_tiles; ++kt) {
         const int s = kt % kStages;
@@ -258,7 +271,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
   } else {
     //! [wgmma_consumer]
     // Consumers: 128 accumulators per thread need room (2·128·232 + 128·40 <= 64 Ki registers).
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;");
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(kConsumerRegs));
     const int consumer = warpgroup - 1;  // rows [64·consumer, 64·consumer + 64) of the tile
     const int lane = static_cast<int>(threadIdx.x) % 32;
     float d[128];
@@ -386,6 +399,21 @@ void require_sm90(const char* who) {
                        __FILE__, __LINE__);
 }
 
+// The register-pool static_assert trusts ptxas to give the kernel every register its launch bounds
+// allow (it does for a kernel with setmaxnreg: cuobjdump -res-usage shows REG:168). Had it given
+// fewer, setmaxnreg.inc would hang the GPU rather than fail, so check the compiled kernel once.
+void check_register_pool() {
+  static const int regs = [] {
+    cudaFuncAttributes attributes{};
+    GNM_CUDA_CHECK(cudaFuncGetAttributes(&attributes, wgmma_gemm_kernel));
+    return attributes.numRegs;
+  }();
+  GNM_CHECK(regs * kWgmmaThreads >= 128 * kProducerRegs + 256 * kConsumerRegs,
+            "wgmma_gemm_kernel was compiled with too few registers per thread for its setmaxnreg "
+            "split (it would deadlock)",
+            regs, kProducerRegs, kConsumerRegs);
+}
+
 //! [tensor_map]
 // cuTensorMapEncodeTiled is a driver function. Nothing may link libcuda (every binary must start
 // without a driver), so ask the runtime for the driver's entry point at run time instead.
@@ -425,30 +453,6 @@ CUtensorMap make_tensor_map(const __nv_bfloat16* m, int rows, int K, int box_row
 }
 //! [tensor_map]
 
-// Throws gnm::CudaError carrying the cublasStatus_t (as its code), its name and the call text.
-void check_cublas(cublasStatus_t status, const char* call, const char* file, int line) {
-  if (status == CUBLAS_STATUS_SUCCESS) return;
-  throw CudaError(static_cast<int>(status),
-                  std::string("cuBLAS call failed: ") + call + ": " + cublasGetStatusName(status) +
-                      " (" + cublasGetStatusString(status) + ")",
-                  file, line);
-}
-#define GNM_CUBLAS_CHECK(call) check_cublas((call), #call, __FILE__, __LINE__)
-
-// One handle per device, created on first use and kept for the process (creating one costs
-// ~100 ms; destroying it at exit races with the runtime's own teardown).
-cublasHandle_t cublas_handle() {
-  constexpr int kMaxDevices = 64;
-  static std::mutex mutex;
-  static std::array<cublasHandle_t, kMaxDevices> handles{};
-  int device = 0;
-  GNM_CUDA_CHECK(cudaGetDevice(&device));
-  GNM_CHECK(device >= 0 && device < kMaxDevices, "CUDA device ordinal out of range", device);
-  std::lock_guard<std::mutex> lock(mutex);
-  cublasHandle_t& h = handles[static_cast<std::size_t>(device)];
-  if (h == nullptr) GNM_CUBLAS_CHECK(cublasCreate(&h));
-  return h;
-}
 
 }  // namespace
 
@@ -499,6 +503,7 @@ void wgmma_gemm_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, i
     GNM_CUDA_CHECK(cudaMemsetAsync(C, 0, sizeof(float) * static_cast<std::size_t>(M) * N, stream));
     return;
   }
+  check_register_pool();
   const WgmmaLaunch l = wgmma_launch_config(M, N, K);
   const CUtensorMap map_a = make_tensor_map(A, M, K, kBM);
   const CUtensorMap map_b = make_tensor_map(B, N, K, kBN);
@@ -526,7 +531,8 @@ void cublas_gemm_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B, float* C, 
   // cuBLAS is column-major: our row-major C (M, N) is its Cᵀ (N, M), and Cᵀ = B · Aᵀ. Our B
   // (N, K) row-major is, to cuBLAS, a K×N matrix (ld K), so it is used transposed (OP_T); our A
   // (M, K) row-major is the K×M matrix Aᵀ (ld K), used as it is (OP_N).
-  cublasHandle_t h = cublas_handle();
+  // The engine's per-device handle (CUBLAS_DEFAULT_MATH still uses tensor cores for bf16).
+  cublasHandle_t h = gnm::cuda::cublas_handle();
   GNM_CUBLAS_CHECK(cublasSetStream(h, stream));
   const float alpha = 1.0f, beta = 0.0f;
   GNM_CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &alpha, B, CUDA_R_16BF, K,

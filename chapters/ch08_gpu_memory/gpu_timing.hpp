@@ -3,6 +3,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <utility>
 #include <vector>
 
 #include "gnm/core/timer.hpp"
@@ -11,23 +12,13 @@
 
 namespace chapter08 {
 
-/// Runs `body` (which queues work on `stream`) `warmup` times untimed, then `repeat` times between
-/// two CUDA events, and returns the median in milliseconds. The events measure the GPU's time from
-/// the start event to the stop event, host stalls inside `body` included (a pageable copy makes
-/// the host stage the data: that is part of its cost).
+/// The engine's gnm::cuda::median_event_ms with chapter 8's argument order: `warmup` untimed
+/// runs of `body`, then the median of `repeat` event-timed ones, in milliseconds. The events time
+/// the GPU from start to stop, host stalls inside `body` included (a pageable copy makes the host
+/// stage the data: that is part of its cost).
 template <class F>
 double median_event_ms(cudaStream_t stream, int warmup, int repeat, F&& body) {
-  for (int i = 0; i < warmup; ++i) body();
-  GNM_CUDA_CHECK(cudaStreamSynchronize(stream));
-  gnm::cuda::EventTimer timer(stream);
-  std::vector<double> ms;
-  ms.reserve(static_cast<std::size_t>(repeat));
-  for (int i = 0; i < repeat; ++i) {
-    timer.start();
-    body();
-    ms.push_back(static_cast<double>(timer.stop()));
-  }
-  return gnm::summarize(ms).median_ms;
+  return gnm::cuda::median_event_ms(stream, repeat, std::forward<F>(body), warmup);
 }
 
 /// GB/s (10^9 bytes per second) for `bytes` moved in `ms` milliseconds.

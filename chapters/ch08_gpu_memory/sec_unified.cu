@@ -59,7 +59,11 @@ class MappedArray {
  public:
   explicit MappedArray(std::size_t n) {
     GNM_CUDA_CHECK(cudaHostAlloc(&p_, n * sizeof(float), cudaHostAllocMapped));
-    GNM_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&d_), p_, 0));
+    const cudaError_t mapped = cudaHostGetDevicePointer(reinterpret_cast<void**>(&d_), p_, 0);
+    if (mapped != cudaSuccess) {  // the destructor does not run for a throwing constructor
+      (void)cudaFreeHost(p_);
+      GNM_CUDA_CHECK(mapped);
+    }
   }
   MappedArray(const MappedArray&) = delete;
   MappedArray& operator=(const MappedArray&) = delete;

@@ -81,6 +81,7 @@ class EventTimer {
   Event stop_;
 };
 
+// [event timing]
 /// Median milliseconds of `repeat` timed runs of `body`, which queues work on `stream`: `warmup`
 /// untimed runs first (module load, clocks, TLBs), then for each repeat `setup()` untimed (e.g.
 /// resetting an input) and `body()` between the two events of an EventTimer. The events time the
@@ -106,6 +107,7 @@ double median_event_ms(cudaStream_t stream, int repeat, Body&& body, int warmup,
   }
   return summarize(std::move(ms)).median_ms;
 }
+// [event timing]
 
 /// median_event_ms without a per-repeat setup: `warmup` untimed runs, then `repeat` timed ones.
 template <class Body>
