@@ -36,12 +36,12 @@ cmake --preset asan -DGNM_WERROR=ON >/dev/null
 cmake --build --preset asan -j "$GNM_JOBS"
 ctest --preset asan --output-junit "$results/asan.xml" || true
 
-step "ThreadSanitizer: thread pool, channel, prefetching loaders, caching allocator, multithreaded GEMMs, autocast's thread-local state, chapter 5 (preset tsan)"
+step "ThreadSanitizer: thread pool, channel, prefetching loaders, caching allocator, multithreaded GEMMs, autocast's thread-local state, emulated CUDA kernels (shared-memory races), chapter 5 (preset tsan)"
 # Every target whose tests the regex selects is built: a target left unbuilt would drop its tests.
 cmake --preset tsan -DGNM_WERROR=ON >/dev/null
 cmake --build --preset tsan -j "$GNM_JOBS" \
-  --target gnm_engine_tests ch05_parallel ch05_tests_solution ch05_tests_stub ch05_racy_counter
-ctest --preset tsan -R '^(engine/(ThreadPool|Sgemm|Channel|PrefetchLoader|DataLoader|CachingAllocator|HostAllocator|QuantizeGemm|Autocast)\.|ch05/)' \
+  --target gnm_engine_tests gnm_emu_tests ch05_parallel ch05_tests_solution ch05_tests_stub ch05_racy_counter
+ctest --preset tsan -R '^(engine/(ThreadPool|Sgemm|Channel|PrefetchLoader|DataLoader|CachingAllocator|HostAllocator|QuantizeGemm|Autocast|TransposeEmulated)\.|ch05/)' \
   --output-junit "$results/tsan.xml" || true
 
 step "book (Doxygen, warnings are errors)"
