@@ -36,12 +36,13 @@ cmake --preset asan -DGNM_WERROR=ON >/dev/null
 cmake --build --preset asan -j "$GNM_JOBS"
 ctest --preset asan --output-junit "$results/asan.xml" || true
 
-step "ThreadSanitizer: thread pool, channel, prefetching loaders, caching allocator, multithreaded GEMMs, autocast's thread-local state, emulated CUDA kernels (shared-memory races), chapter 5 (preset tsan)"
+step "ThreadSanitizer: thread pool, channel, prefetching loaders, caching allocator, multithreaded GEMMs, autocast's thread-local state, emulated CUDA kernels of the engine and chapters 6 and 8 (shared-memory and warp races), chapter 5 (preset tsan)"
 # Every target whose tests the regex selects is built: a target left unbuilt would drop its tests.
 cmake --preset tsan -DGNM_WERROR=ON >/dev/null
 cmake --build --preset tsan -j "$GNM_JOBS" \
-  --target gnm_engine_tests gnm_emu_tests ch05_parallel ch05_tests_solution ch05_tests_stub ch05_racy_counter
-ctest --preset tsan -R '^(engine/(ThreadPool|Sgemm|Channel|PrefetchLoader|DataLoader|CachingAllocator|HostAllocator|QuantizeGemm|Autocast|TransposeEmulated)\.|ch05/)' \
+  --target gnm_engine_tests gnm_emu_tests ch05_parallel ch05_tests_solution ch05_tests_stub ch05_racy_counter \
+  ch06_tests_solution ch06_ladder_emu_tests
+ctest --preset tsan -R '^(engine/(ThreadPool|Sgemm|Channel|PrefetchLoader|DataLoader|CachingAllocator|HostAllocator|QuantizeGemm|Autocast|CudaHostEmulator|[A-Za-z0-9]+Emulated)\.|ch05/|ch06/solution/SgemmEmulated\.|ch06/ladder/LadderEmulated\.)' \
   --output-junit "$results/tsan.xml" || true
 
 step "book (Doxygen, warnings are errors)"

@@ -30,6 +30,7 @@
 #include "gnm/cuda/transpose.hpp"
 #include "gpu_common.cuh"
 #include "sections.hpp"
+#include "sync_kernels.cuh"
 #include "transpose.hpp"
 
 namespace chapter06 {
@@ -37,57 +38,11 @@ namespace {
 
 using namespace gnm::cells;
 
+using sync_kernels::kReduceBlock;
+using sync_kernels::reduce_shuffle_kernel;
+using sync_kernels::reduce_tree_kernel;
+
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr int kReduceBlock = 256;
-constexpr int kWarps = kReduceBlock / 32;
-
-// Each thread's grid-stride sum of its elements (fp32, in order).
-__device__ float thread_sum(const float* __restrict__ in, std::int64_t n) {
-  float sum = 0.0f;
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * kReduceBlock;
-  const std::int64_t first = static_cast<std::int64_t>(blockIdx.x) * kReduceBlock + threadIdx.x;
-  for (std::int64_t i = first; i < n; i += stride) sum += in[i];
-  return sum;
-}
-
-//! [reduce tree]
-// out[blockIdx.x] = the block's sum: a tree in shared memory, one barrier per level.
-__global__ void __launch_bounds__(kReduceBlock)
-    reduce_tree_kernel(const float* __restrict__ in, float* __restrict__ out, std::int64_t n) {
-  __shared__ float partial[kReduceBlock];
-  const int tid = static_cast<int>(threadIdx.x);
-  partial[tid] = thread_sum(in, n);
-  __syncthreads();
-  for (int half = kReduceBlock / 2; half > 0; half /= 2) {
-    if (tid < half) partial[tid] += partial[tid + half];
-    __syncthreads();  // the next level reads what this one wrote
-  }
-  if (tid == 0) out[blockIdx.x] = partial[0];
-}
-//! [reduce tree]
-
-//! [reduce shuffle]
-// Sums a value over the 32 lanes of a warp: lane 0 ends with the total. Registers only; the
-// _sync variant names the lanes taking part (all 32), as Volta's independent threads require.
-__device__ float warp_sum(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
-  return v;
-}
-
-__global__ void __launch_bounds__(kReduceBlock)
-    reduce_shuffle_kernel(const float* __restrict__ in, float* __restrict__ out, std::int64_t n) {
-  __shared__ float warp_sums[kWarps];
-  const int lane = static_cast<int>(threadIdx.x) % 32;
-  const int warp = static_cast<int>(threadIdx.x) / 32;
-  const float v = warp_sum(thread_sum(in, n));
-  if (lane == 0) warp_sums[warp] = v;
-  __syncthreads();  // the only barrier: warp 0 reads the other warps' sums
-  if (warp == 0) {
-    const float total = warp_sum(lane < kWarps ? warp_sums[lane] : 0.0f);
-    if (lane == 0) out[blockIdx.x] = total;
-  }
-}
-//! [reduce shuffle]
 
 enum class Reduce { tree, shuffle };
 
@@ -197,15 +152,8 @@ void add_reductions(const Config& cfg, const DeviceBasics& dev, cudaStream_t str
       ref += static_cast<double>(v);
       abs_sum += std::fabs(static_cast<double>(v));
     }
-    const int blocks = static_cast<int>(
-        std::min<std::int64_t>((n + kReduceBlock - 1) / kReduceBlock, dev.sm_count * 8LL));
-    // Error bound (Note [Tolerances]): the result is a sum tree of depth at most
-    // d = ceil(n / threads) (a thread's loop) + 8 (the block) + ceil(blocks / 256) + 8 (pass 2),
-    // so |error| <= d * u * sum|x| with u = 2^-24; eps_f32 = 2^-23 leaves a factor 2.
-    const std::int64_t threads = static_cast<std::int64_t>(blocks) * kReduceBlock;
-    const double depth = static_cast<double>((n + threads - 1) / threads + 8 +
-                                             (blocks + kReduceBlock - 1) / kReduceBlock + 8);
-    const double bound = depth * gnm::kEpsF32 * abs_sum;
+    const int blocks = sync_kernels::reduce_blocks(n, dev.sm_count);
+    const double bound = sync_kernels::reduce_error_bound(n, blocks, abs_sum, gnm::kEpsF32);
     gnm::cuda::DeviceBuffer<float> d_x(x.size()), d_partials(static_cast<std::size_t>(blocks)),
         d_result(1);
     d_x.copy_from_host(x);

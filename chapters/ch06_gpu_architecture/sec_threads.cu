@@ -27,47 +27,18 @@
 #include "gnm/cuda/stream.hpp"
 #include "gpu_common.cuh"
 #include "sections.hpp"
+#include "threads_kernels.cuh"
 
 namespace chapter06 {
 namespace {
 
 using namespace gnm::cells;
 
-constexpr int kPaths = 32;
-constexpr int kBlock = 256;
-
-// Path p computes x <- x * a_p + b_p, `iters` times: |a_p| < 1 keeps x bounded.
-__host__ __device__ constexpr float path_a(int p) {
-  return 1.0f - static_cast<float>(p + 1) * 0x1p-12f;
-}
-__host__ __device__ constexpr float path_b(int p) { return static_cast<float>(p + 1) * 0x1p-10f; }
-
-//! [divergence kernel]
-template <int P>
-__device__ __noinline__ float path_work(float x, int iters) {
-  for (int i = 0; i < iters; ++i) x = fmaf(x, path_a(P), path_b(P));
-  return x;
-}
-
-// One `if (path == P)` per path: a warp whose lanes hold k different paths takes k of them.
-template <int... P>
-__device__ float run_path(int path, float x, int iters, std::integer_sequence<int, P...>) {
-  float result = x;
-  ((path == P ? void(result = path_work<P>(x, iters)) : void()), ...);
-  return result;
-}
-
-// by_warp = false: lane l takes path l % paths (paths = 1, 2, 4, … 32 within every warp);
-// by_warp = true:  warp w takes path w % 32 (32 paths per block, none within a warp).
-__global__ void divergence_kernel(const float* __restrict__ in, float* __restrict__ out, int n,
-                                  int paths, bool by_warp, int iters) {
-  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  if (i >= n) return;
-  const int lane = static_cast<int>(threadIdx.x) % 32;
-  const int path = by_warp ? (i / 32) % kPaths : lane % paths;
-  out[i] = run_path(path, in[i], iters, std::make_integer_sequence<int, kPaths>{});
-}
-//! [divergence kernel]
+using threads_kernels::divergence_kernel;
+using threads_kernels::kBlock;
+using threads_kernels::kPaths;
+using threads_kernels::path_a;
+using threads_kernels::path_b;
 
 int path_of(int i, int paths, bool by_warp) {
   return by_warp ? (i / 32) % kPaths : (i % 32) % paths;

@@ -26,13 +26,14 @@
 // GNM_CUDA_CHECK_LAUNCH() and does not synchronize.
 //
 // Exercise 6.1 (shared-memory tiles): in exercises/ch06/sgemm_ladder.cpp write tiled_config();
-//   in exercises/ch06/sgemm_ladder.cu write the body of sgemm_tiled_kernel and the launcher
-//   sgemm_tiled().
+//   in exercises/ch06/sgemm_ladder_kernels.cuh write the body of sgemm_tiled_kernel, and in
+//   exercises/ch06/sgemm_ladder.cu the launcher sgemm_tiled().
 // Exercise 6.2 (2-D register tiles): likewise reg2d_config(), sgemm_reg2d_kernel and sgemm_reg2d().
 // The helpers you need are given: ceil_div, check_sgemm_sizes, check_sgemm_args,
-// check_launch_limits (host), and store_c (device, in the .cu).
+// check_launch_limits (host), and store_c and load_tile (device, in the .cuh).
 // Then: cmake --build build && ctest --test-dir build -L exercise -R ch06 --output-on-failure
-// The configuration tests run everywhere; the kernel tests need a GPU and skip without one.
+// The configuration tests and the emulated kernel tests (SgemmEmulated: your kernels' text run on
+// the CPU by tests/emu/cuda_host_emulator.hpp) run everywhere; the GPU tests skip without a GPU.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +42,15 @@
 #include <vector>
 
 #if GNM_HAVE_CUDA
+#if defined(GNM_CUDA_HOST_EMULATOR)
+// The emulated kernel tests include this header after tests/emu/cuda_host_emulator.hpp, whose
+// dim3/float4 stand-ins clash with CUDA's headers. cudaStream_t is, as in driver_types.h, a
+// pointer to the opaque CUstream_st, so every declaration below stays the same.
+struct CUstream_st;
+using cudaStream_t = CUstream_st*;
+#else
 #include <cuda_runtime_api.h>
+#endif
 
 struct cublasContext;  // cuBLAS's handle type (cublasHandle_t is cublasContext*)
 #endif
@@ -94,7 +103,8 @@ inline constexpr int kVecBN = 128;
 /// Rungs 6–8: K step (see kVecBM).
 inline constexpr int kVecBK = 8;
 /// Rungs 7–9: floats of padding per row of the transposed A tile (keeps rows 16-byte aligned and
-/// moves consecutive k rows 4 banks apart: see Note [Bank conflicts] in sgemm_ladder.cu).
+/// moves consecutive k rows 4 banks apart: see Note [Bank conflicts] in
+/// sgemm_ladder_kernels.cuh).
 inline constexpr int kPadA = 4;
 /// Rung 9: block tile kWarpBM × kWarpBN, K step kWarpBK, warp tiles kWarpWM × kWarpWN, 8 × 8
 /// results per thread.

@@ -1,5 +1,6 @@
 // Exercise 8.1b: the stream pipeline (see exercises/ch08/pipeline.hpp). The work kernel is given;
-// run_pipeline, which enqueues the chunks on the streams, is the exercise.
+// run_pipeline, which enqueues the chunks on the streams, is the exercise. The kernel is in
+// pipeline_kernels.cuh, where the host emulator tests run it on the CPU.
 //
 // Napkin math (H100 SXM, PCIe Gen5 x16 to the host): 256 MiB take ~5 ms each way at ~50 GB/s,
 // and ~0.2 ms to read and write at ~3 TB/s. A kernel with `iters` FMAs per element adds
@@ -11,25 +12,9 @@
 #include "gnm/core/check.hpp"
 #include "gnm/cuda/check.hpp"
 #include "gnm/cuda/stream.hpp"
+#include "pipeline_kernels.cuh"  // the work kernel and its grid
 
 namespace gnm::ch08 {
-
-namespace {
-
-// One thread per element, grid-stride. The FMAs form a dependent chain per element, so the
-// warps on an SM hide each other's 4-cycle FMA latency; 64-bit indices for arrays past 2^31.
-__global__ void pipeline_work_kernel(float* __restrict__ x, std::int64_t n, float a, float b,
-                                     int iters) {
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride) {
-    float v = x[i];
-    for (int r = 0; r < iters; ++r) v = fmaf(v, a, b);
-    x[i] = v;
-  }
-}
-
-}  // namespace
 
 void launch_pipeline_work(float* d_x, std::int64_t count, const PipelineWork& work,
                           cudaStream_t stream) {
@@ -37,13 +22,9 @@ void launch_pipeline_work(float* d_x, std::int64_t count, const PipelineWork& wo
   GNM_CHECK(work.iters >= 0, "the work's iteration count cannot be negative", work.iters);
   if (count == 0) return;
   GNM_CHECK(d_x != nullptr, "launch_pipeline_work needs a device pointer", count);
-  constexpr int kBlock = 256;
-  // 132 SMs × 8 blocks of 256 threads fill an H100 (2048 threads per SM); more blocks than that
-  // only add scheduling, and the grid-stride loop covers any count.
-  constexpr std::int64_t kMaxGrid = 132 * 8;
-  const std::int64_t blocks = count / kBlock + (count % kBlock != 0 ? 1 : 0);
-  const auto grid = static_cast<unsigned>(blocks < kMaxGrid ? blocks : kMaxGrid);
-  pipeline_work_kernel<<<grid, kBlock, 0, stream>>>(d_x, count, work.a, work.b, work.iters);
+  namespace pd = pipeline_detail;
+  pd::pipeline_work_kernel<<<pd::pipeline_grid(count), pd::kBlock, 0, stream>>>(
+      d_x, count, work.a, work.b, work.iters);
   GNM_CUDA_CHECK_LAUNCH();
 }
 

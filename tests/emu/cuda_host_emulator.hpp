@@ -21,10 +21,12 @@
 //    segments follow the CUDA rules (a lane outside its segment gets its own value back). A
 //    shuffle that reads a lane which does not exist (the short last warp of a block) or which has
 //    already returned is undefined on a GPU; here emu_launch throws std::logic_error naming the
-//    lanes. Every shuffle must be reached by all live lanes of the warp (the full-mask idiom);
+//    lanes (as it does for a width that is not a power of 2 in [1, 32]). Every shuffle must be reached by all live lanes of the warp (the full-mask idiom);
 //    masks naming a subset are not emulated.
 //  - atomicAdd/atomicMin/atomicMax are std::atomic_ref operations; floating-point math built-ins
 //    (__fmul_rn, __expf, rsqrtf, …) are the host's IEEE operations. __ldg/__ldcg are plain loads.
+//    Compile emulated tests with -ffp-contract=off: g++'s default would fuse
+//    __fadd_rn(__fmul_rn(a, b), c) into one FMA, which the _rn intrinsics forbid on the GPU.
 //  - __shared__ expands to `static`: one array per kernel function (per template instance),
 //    shared by every thread that runs it. That is one array per BLOCK only because blocks run
 //    sequentially (the gate barrier between blocks orders one block's accesses before the
@@ -161,6 +163,15 @@ T shuffle(T v, int src, const char* which) {
 }
 
 inline int lane_id() { return t_linear - t_warp.first_thread; }
+
+/// `width` if it is a power of 2 in [1, 32] (CUDA's rule; anything else is undefined there);
+/// otherwise records the misuse and returns 32, so the shuffle still ends.
+inline int checked_width(int width, const char* which) {
+  if (width >= 1 && width <= warpSize && (width & (width - 1)) == 0) return width;
+  t_launch->fail(std::string(which) + ": width " + std::to_string(width) +
+                 " is not a power of 2 in [1, 32]");
+  return warpSize;
+}
 }  // namespace gnm::emu
 
 /// Block-wide barrier: returns when every thread of the block still running has arrived.
@@ -173,7 +184,8 @@ inline void __syncwarp(unsigned /*mask*/ = 0xffffffffu) {
 
 /// v of lane (src_lane mod width) of the caller's width-segment.
 template <typename T>
-T __shfl_sync(unsigned /*mask*/, T v, int src_lane, int width = warpSize) {
+T __shfl_sync(unsigned /*mask*/, T v, int src_lane, int width_ = warpSize) {
+  const int width = gnm::emu::checked_width(width_, "__shfl_sync");
   const int lane = gnm::emu::lane_id();
   return gnm::emu::shuffle(v, lane / width * width + ((src_lane % width) + width) % width,
                            "__shfl_sync");
@@ -181,7 +193,8 @@ T __shfl_sync(unsigned /*mask*/, T v, int src_lane, int width = warpSize) {
 
 /// v of lane − delta; lanes whose source lies before their segment keep their own value.
 template <typename T>
-T __shfl_up_sync(unsigned /*mask*/, T v, unsigned delta, int width = warpSize) {
+T __shfl_up_sync(unsigned /*mask*/, T v, unsigned delta, int width_ = warpSize) {
+  const int width = gnm::emu::checked_width(width_, "__shfl_up_sync");
   const int lane = gnm::emu::lane_id();
   const int d = static_cast<int>(delta);
   return gnm::emu::shuffle(v, lane % width >= d ? lane - d : -1, "__shfl_up_sync");
@@ -189,7 +202,8 @@ T __shfl_up_sync(unsigned /*mask*/, T v, unsigned delta, int width = warpSize) {
 
 /// v of lane + delta; lanes whose source lies past their segment keep their own value.
 template <typename T>
-T __shfl_down_sync(unsigned /*mask*/, T v, unsigned delta, int width = warpSize) {
+T __shfl_down_sync(unsigned /*mask*/, T v, unsigned delta, int width_ = warpSize) {
+  const int width = gnm::emu::checked_width(width_, "__shfl_down_sync");
   const int lane = gnm::emu::lane_id();
   const int d = static_cast<int>(delta);
   return gnm::emu::shuffle(v, lane % width + d < width ? lane + d : -1, "__shfl_down_sync");
@@ -197,7 +211,8 @@ T __shfl_down_sync(unsigned /*mask*/, T v, unsigned delta, int width = warpSize)
 
 /// v of lane ^ lane_mask; a source in a LATER segment gives the caller its own value (CUDA's rule).
 template <typename T>
-T __shfl_xor_sync(unsigned /*mask*/, T v, int lane_mask, int width = warpSize) {
+T __shfl_xor_sync(unsigned /*mask*/, T v, int lane_mask, int width_ = warpSize) {
+  const int width = gnm::emu::checked_width(width_, "__shfl_xor_sync");
   const int lane = gnm::emu::lane_id();
   const int src = lane ^ lane_mask;
   return gnm::emu::shuffle(v, src / width > lane / width ? -1 : src, "__shfl_xor_sync");

@@ -24,6 +24,12 @@
 #include <cstdint>
 
 namespace gnm::cuda::transpose_detail {
+#if defined(GNM_CUDA_HOST_EMULATOR)
+// The host copies get their own symbols: the emulated tests also link libgnm, whose transpose.cu
+// holds nvcc's host stubs under the same names (template instances are weak symbols, so the
+// linker would silently keep one of the two).
+inline namespace host_emulated {
+#endif
 
 constexpr int kTile = 32;         // tile side: one warp spans one tile row
 constexpr int kBlockRows = 8;     // thread rows of the 32 × 8 blocks
@@ -123,4 +129,7 @@ __global__ void copy_scalar_kernel(const float* __restrict__ in, float* __restri
   for (std::int64_t i = start; i < n; i += stride) out[i] = in[i];
 }
 
+#if defined(GNM_CUDA_HOST_EMULATOR)
+}  // namespace host_emulated
+#endif
 }  // namespace gnm::cuda::transpose_detail

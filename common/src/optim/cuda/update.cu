@@ -13,7 +13,9 @@
 //
 // Each kernel is one pass over p, g and the state: Adam reads 4 and writes 3 floats per element
 // (28 B), so 10⁸ parameters cost ~2.8 GB of traffic, ~1 ms on an H100 at ~3 TB/s.
-#include <cmath>
+//
+// The kernels, their scalars and launch configuration live in update_kernels.cuh, which tests/emu
+// also runs on the CPU with a host emulator (and compares with update.cpp bit for bit).
 #include <cstdint>
 
 #include <cuda_runtime_api.h>
@@ -21,120 +23,12 @@
 #include "gnm/core/check.hpp"
 #include "gnm/cuda/check.hpp"
 #include "gnm/optim/update.hpp"
+#include "update_kernels.cuh"
 
 namespace gnm::optim::cuda_detail {
 
-namespace {
-
-constexpr int kThreads = 256;
-
-unsigned blocks_for(std::int64_t n) {
-  // A grid-stride loop covers any n; a few thousand blocks fill every SM of an H100 (132 SMs).
-  const std::int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(b < 8192 ? (b > 0 ? b : 1) : 8192);
-}
-
-// See Note [Matching PyTorch's rounding] in src/optim/update.cpp for the two-sided lerp.
-__device__ __forceinline__ float lerp_like_torch(float start, float end, float weight) {
-  const bool small = fabsf(weight) < 0.5f;
-  return __fmaf_rn(small ? weight : __fsub_rn(weight, 1.0f), __fsub_rn(end, start),
-                   small ? start : end);
-}
-
-__device__ __forceinline__ float maximum_like_torch(float a, float b) {
-  return isnan(a) || isnan(b) ? __fadd_rn(a, b) : (a > b ? a : b);
-}
-
-struct SgdScalars {
-  float weight_decay, momentum, keep, neg_lr;
-  bool maximize, use_weight_decay, use_momentum, nesterov, first_step;
-};
-
-__global__ void sgd_kernel(std::int64_t n, float* __restrict__ p, const float* __restrict__ gp,
-                           float* __restrict__ buf, SgdScalars c) {
-  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
-       i += std::int64_t{gridDim.x} * blockDim.x) {
-    float g = c.maximize ? -gp[i] : gp[i];
-    if (c.use_weight_decay) g = __fmaf_rn(p[i], c.weight_decay, g);
-    if (c.use_momentum) {
-      const float b = c.first_step ? g : __fmaf_rn(g, c.keep, __fmul_rn(buf[i], c.momentum));
-      buf[i] = b;
-      g = c.nesterov ? __fmaf_rn(b, c.momentum, g) : b;
-    }
-    p[i] = __fmaf_rn(g, c.neg_lr, p[i]);
-  }
-}
-
-struct AdamScalars {
-  float sign, weight_decay, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps,
-      neg_step_size, decay;
-  bool coupled_decay, decoupled_decay, amsgrad;
-};
-
-__global__ void adam_kernel(std::int64_t n, float* __restrict__ p, const float* __restrict__ gp,
-                            float* __restrict__ m, float* __restrict__ v,
-                            float* __restrict__ v_max, AdamScalars c) {
-  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
-       i += std::int64_t{gridDim.x} * blockDim.x) {
-    float pi = p[i];
-    if (c.decoupled_decay) pi = __fmul_rn(pi, c.decay);  // AdamW: param.mul_(1 - lr·wd)
-    float g = __fmul_rn(gp[i], c.sign);
-    if (c.coupled_decay) g = __fmaf_rn(pi, c.weight_decay, g);
-    const float m_new = lerp_like_torch(m[i], g, c.one_minus_beta1);
-    const float v_new = __fmaf_rn(__fmul_rn(c.one_minus_beta2, g), g, __fmul_rn(v[i], c.beta2));
-    m[i] = m_new;
-    v[i] = v_new;
-    float second = v_new;
-    if (c.amsgrad) {
-      second = maximum_like_torch(v_max[i], v_new);
-      v_max[i] = second;
-    }
-    const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(second), c.bias_correction2_sqrt), c.eps);
-    p[i] = __fadd_rn(pi, __fdiv_rn(__fmul_rn(c.neg_step_size, m_new), denom));
-  }
-}
-
-struct RmsPropScalars {
-  float sign, weight_decay, alpha, one_minus_alpha, eps, neg_lr, momentum;
-  bool use_weight_decay, use_momentum, centered;
-};
-
-__global__ void rmsprop_kernel(std::int64_t n, float* __restrict__ p,
-                               const float* __restrict__ gp, float* __restrict__ s,
-                               float* __restrict__ buf, float* __restrict__ a,
-                               RmsPropScalars c) {
-  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
-       i += std::int64_t{gridDim.x} * blockDim.x) {
-    float g = __fmul_rn(gp[i], c.sign);
-    if (c.use_weight_decay) g = __fmaf_rn(p[i], c.weight_decay, g);
-    const float s_new = __fmaf_rn(__fmul_rn(c.one_minus_alpha, g), g, __fmul_rn(s[i], c.alpha));
-    s[i] = s_new;
-    float avg;
-    if (c.centered) {
-      const float a_new = lerp_like_torch(a[i], g, c.one_minus_alpha);
-      a[i] = a_new;
-      avg = __fsqrt_rn(__fmaf_rn(-a_new, a_new, s_new));
-    } else {
-      avg = __fsqrt_rn(s_new);
-    }
-    avg = __fadd_rn(avg, c.eps);
-    if (c.use_momentum) {
-      const float b = __fadd_rn(__fmul_rn(buf[i], c.momentum), __fdiv_rn(g, avg));
-      buf[i] = b;
-      p[i] = __fmaf_rn(b, c.neg_lr, p[i]);
-    } else {
-      p[i] = __fadd_rn(p[i], __fdiv_rn(__fmul_rn(c.neg_lr, g), avg));
-    }
-  }
-}
-
-// update.cpp's volatile round trip: Python rounds lr * weight_decay before 1 - it.
-double rounded(double v) {
-  volatile double r = v;
-  return r;
-}
-
-}  // namespace
+using update_kernels::blocks_for;
+using update_kernels::kThreads;
 
 // The host entry points: validate like the span kernels, compute the scalars as update.cpp does,
 // launch on the default stream of `device`. Pointers are device pointers to n floats each (state
@@ -143,17 +37,9 @@ void sgd_update_cuda(int device, std::int64_t n, float* p, const float* g, float
                      const SgdOptions& opts, bool first_step) {
   validate(opts);
   if (n == 0) return;
-  const SgdScalars c{static_cast<float>(opts.weight_decay),
-                     static_cast<float>(opts.momentum),
-                     static_cast<float>(1.0 - opts.dampening),
-                     static_cast<float>(-opts.lr),
-                     opts.maximize,
-                     opts.weight_decay != 0.0,
-                     opts.momentum != 0.0,
-                     opts.nesterov,
-                     first_step};
+  const update_kernels::SgdScalars c = update_kernels::sgd_scalars(opts, first_step);
   GNM_CUDA_CHECK(cudaSetDevice(device));
-  sgd_kernel<<<blocks_for(n), kThreads>>>(n, p, g, buf, c);
+  update_kernels::sgd_kernel<<<blocks_for(n), kThreads>>>(n, p, g, buf, c);
   GNM_CUDA_CHECK_LAUNCH();
 }
 
@@ -162,24 +48,9 @@ void adam_update_cuda(int device, std::int64_t n, float* p, const float* g, floa
   validate(opts);
   GNM_CHECK(step >= 1, "adam_update_cuda: the step number counts from 1", step);
   if (n == 0) return;
-  const auto t = static_cast<double>(step);
-  const double bias_correction1 = 1.0 - std::pow(opts.beta1, t);
-  const double bias_correction2 = 1.0 - std::pow(opts.beta2, t);
-  const bool decoupled = opts.weight_decay != 0.0 && opts.decoupled_weight_decay;
-  const AdamScalars c{opts.maximize ? -1.0f : 1.0f,
-                      static_cast<float>(opts.weight_decay),
-                      static_cast<float>(1.0 - opts.beta1),
-                      static_cast<float>(opts.beta2),
-                      static_cast<float>(1.0 - opts.beta2),
-                      static_cast<float>(std::pow(bias_correction2, 0.5)),
-                      static_cast<float>(opts.eps),
-                      static_cast<float>(-(opts.lr / bias_correction1)),
-                      static_cast<float>(1.0 - rounded(opts.lr * opts.weight_decay)),
-                      opts.weight_decay != 0.0 && !opts.decoupled_weight_decay,
-                      decoupled,
-                      opts.amsgrad};
+  const update_kernels::AdamScalars c = update_kernels::adam_scalars(opts, step);
   GNM_CUDA_CHECK(cudaSetDevice(device));
-  adam_kernel<<<blocks_for(n), kThreads>>>(n, p, g, m, v, v_max, c);
+  update_kernels::adam_kernel<<<blocks_for(n), kThreads>>>(n, p, g, m, v, v_max, c);
   GNM_CUDA_CHECK_LAUNCH();
 }
 
@@ -187,18 +58,10 @@ void rmsprop_update_cuda(int device, std::int64_t n, float* p, const float* g, f
                          float* momentum_buffer, float* grad_avg, const RmsPropOptions& opts) {
   validate(opts);
   if (n == 0) return;
-  const RmsPropScalars c{opts.maximize ? -1.0f : 1.0f,
-                         static_cast<float>(opts.weight_decay),
-                         static_cast<float>(opts.alpha),
-                         static_cast<float>(1.0 - opts.alpha),
-                         static_cast<float>(opts.eps),
-                         static_cast<float>(-opts.lr),
-                         static_cast<float>(opts.momentum),
-                         opts.weight_decay != 0.0,
-                         opts.momentum > 0.0,
-                         opts.centered};
+  const update_kernels::RmsPropScalars c = update_kernels::rmsprop_scalars(opts);
   GNM_CUDA_CHECK(cudaSetDevice(device));
-  rmsprop_kernel<<<blocks_for(n), kThreads>>>(n, p, g, square_avg, momentum_buffer, grad_avg, c);
+  update_kernels::rmsprop_kernel<<<blocks_for(n), kThreads>>>(n, p, g, square_avg,
+                                                              momentum_buffer, grad_avg, c);
   GNM_CUDA_CHECK_LAUNCH();
 }
 

@@ -1,12 +1,11 @@
-// CUDA indexing kernels: the index range check, index_select (and embedding), index_add, gather
-// and scatter_add. One thread per element moved; the backwards accumulate with atomicAdd into an
-// f32/f64 buffer (the ops convert 16-bit gradients), so duplicated indices add up. The order of
-// atomic adds varies from run to run: the backward is exact up to fp32 reassociation, not bit-
-// reproducible (as PyTorch's CUDA index_add and embedding backward).
+// CUDA launchers of the indexing kernels: the index range check, index_select (and embedding),
+// index_add, gather and scatter_add. The kernels and functors live in index_kernels.cuh, which
+// tests/emu also runs on the CPU with a host emulator.
 #include <cstdint>
 
 #include "../dispatch.hpp"
 #include "../kernels_nn.hpp"
+#include "index_kernels.cuh"
 #include "loops.cuh"
 
 namespace gnm::kernels {
@@ -15,37 +14,10 @@ namespace {
 
 using Strides = std::span<const std::int64_t>;
 
-constexpr int kThreads = 256;
-
-unsigned blocks_for(std::int64_t n) {
-  return static_cast<unsigned>(std::min<std::int64_t>((n + kThreads - 1) / kThreads, 4096));
-}
-
-// out (outer, n, inner) = x (outer, V, inner)[:, idx[k], :], moved as raw words of the dtype's
-// size (any dtype).
-template <class W>
-__global__ void index_select_kernel(W* __restrict__ out, const W* __restrict__ x,
-                                    const std::int64_t* __restrict__ idx, std::int64_t total,
-                                    std::int64_t n, std::int64_t V, std::int64_t inner) {
-  for (std::int64_t e = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       e < total; e += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    const std::int64_t r = e / inner, c = e % inner;  // r = o·n + k
-    const std::int64_t o = r / n, k = r % n;
-    out[e] = x[(o * V + idx[k]) * inner + c];
-  }
-}
-
-template <class T>
-__global__ void index_add_kernel(T* __restrict__ grad, const T* __restrict__ g,
-                                 const std::int64_t* __restrict__ idx, std::int64_t total,
-                                 std::int64_t n, std::int64_t V, std::int64_t inner) {
-  for (std::int64_t e = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       e < total; e += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    const std::int64_t r = e / inner, c = e % inner;
-    const std::int64_t o = r / n, k = r % n;
-    atomicAdd(grad + (o * V + idx[k]) * inner + c, g[e]);
-  }
-}
+using index_detail::blocks_for;
+using index_detail::index_add_kernel;
+using index_detail::index_select_kernel;
+using index_detail::kThreads;
 
 template <class F>
 void accumulating_dispatch(DType dtype, const char* op, F&& f) {
@@ -57,8 +29,7 @@ void accumulating_dispatch(DType dtype, const char* op, F&& f) {
     GNM_CHECK(false, "accumulates in f32 or f64 only", op, dtype_name(dtype));
 }
 
-// grad += g scattered along dim at index (T = float or double; an extended lambda may not live
-// in a generic lambda, hence a named template).
+// grad += g scattered along dim at index (T = float or double).
 template <class T>
 void scatter_add_typed(const Tensor& grad, std::int64_t dim, const Tensor& index, const Tensor& g) {
   Shape ds = grad.strides();
@@ -69,9 +40,7 @@ void scatter_add_typed(const Tensor& grad, std::int64_t dim, const Tensor& index
   const T* pg = static_cast<const T*>(g.data_ptr());
   detail::launch_strided<3>(index.shape(),
                             {Strides(g.strides()), Strides(index.strides()), Strides(ds)},
-                            [=] __device__(const detail::OffsetArray<3>& o) {
-                              atomicAdd(pd + o[2] + pi[o[1]] * step, pg[o[0]]);
-                            });
+                            index_detail::ScatterAddOp<T>{pd, pg, pi, step});
 }
 
 }  // namespace
@@ -84,11 +53,7 @@ std::int64_t first_out_of_range_cuda(const Tensor& index, std::int64_t size) {
   const Shape linear = contiguous_strides(index.shape());
   const auto* pi = static_cast<const std::int64_t*>(index.data_ptr());
   detail::launch_strided<2>(index.shape(), {Strides(linear), Strides(index.strides())},
-                            [=] __device__(const detail::OffsetArray<2>& o) {
-                              const std::int64_t v = pi[o[1]];
-                              if (v < 0 || v >= size)
-                                atomicMin(pr, static_cast<unsigned long long>(o[0]));
-                            });
+                            index_detail::FirstOutOfRangeOp{pr, pi, size});
   unsigned long long host = 0;
   GNM_CUDA_CHECK(cudaMemcpy(&host, pr, sizeof host, cudaMemcpyDeviceToHost));
   return host == ~0ULL ? -1 : static_cast<std::int64_t>(host);
@@ -142,9 +107,7 @@ void gather_cuda(const Tensor& out, const Tensor& x, std::int64_t dim, const Ten
     T* po = static_cast<T*>(out.data_ptr());
     detail::launch_strided<3>(index.shape(),
                               {Strides(out.strides()), Strides(index.strides()), Strides(xs)},
-                              [=] __device__(const detail::OffsetArray<3>& o) {
-                                po[o[0]] = px[o[2] + pi[o[1]] * step];
-                              });
+                              index_detail::GatherOp<T>{po, px, pi, step});
   });
 }
 

@@ -1,6 +1,7 @@
 // Internal: how a CUDA reduction kernel walks its input. The dims of x are split into kept dims
 // (one output element per index) and reduced dims; base(o) is where output o's block starts and
-// offset(r) where its r-th reduced element (row-major) lies. Shared by sum.cu and reduce.cu.
+// offset(r) where its r-th reduced element (row-major) lies. Used by reduce_kernels.cuh (sum,
+// mean, var, max), so tests/emu compiles it with the host emulator too: no CUDA header here.
 #pragma once
 
 #include <algorithm>
