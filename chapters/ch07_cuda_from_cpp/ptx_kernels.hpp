@@ -1,6 +1,6 @@
-// 7.5: kernels written with inline PTX, their launchers and host references. The kernels are
-// extern "C" so that their names in the binary are the names below: `cuobjdump -sass -fun NAME`
-// finds them without C++ name mangling.
+// 7.5: kernels written with inline PTX (ptx_kernels.cuh), their launchers and host references.
+// The kernels are extern "C" so that their names in the binary are the names below:
+// `cuobjdump -sass -fun NAME` finds them without C++ name mangling.
 //
 //   gnm_ch07_scale_nc     y = a x, x read with ld.global.nc.f32 (the read-only data path)
 //   gnm_ch07_scale_plain  the same with an ordinary load, for comparison
