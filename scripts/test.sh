@@ -41,8 +41,8 @@ step "ThreadSanitizer: thread pool, channel, prefetching loaders, caching alloca
 cmake --preset tsan -DGNM_WERROR=ON >/dev/null
 cmake --build --preset tsan -j "$GNM_JOBS" \
   --target gnm_engine_tests gnm_emu_tests ch05_parallel ch05_tests_solution ch05_tests_stub ch05_racy_counter \
-  ch06_tests_solution ch06_ladder_emu_tests
-ctest --preset tsan -R '^(engine/(ThreadPool|Sgemm|Channel|PrefetchLoader|DataLoader|CachingAllocator|HostAllocator|QuantizeGemm|Autocast|CudaHostEmulator|[A-Za-z0-9]+Emulated)\.|ch05/|ch06/solution/SgemmEmulated\.|ch06/ladder/LadderEmulated\.)' \
+  ch00_tests_solution ch06_tests_solution ch06_ladder_emu_tests
+ctest --preset tsan -R '^(engine/(ThreadPool|Sgemm|Channel|PrefetchLoader|DataLoader|CachingAllocator|HostAllocator|QuantizeGemm|Autocast|CudaHostEmulator|[A-Za-z0-9]+Emulated)\.|ch05/|ch0[06]/solution/[A-Za-z0-9]+Emulated\.|ch06/ladder/LadderEmulated\.)' \
   --output-junit "$results/tsan.xml" || true
 
 step "book (Doxygen, warnings are errors)"

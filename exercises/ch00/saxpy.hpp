@@ -1,16 +1,28 @@
 // Exercise 0.4 — your first GPU program: SAXPY, y <- a * x + y.
 //
-// Write, in exercises/ch00/saxpy.cpp and exercises/ch00/saxpy.cu:
-//   (a) saxpy_launch_config(): how many blocks of `block` threads cover n elements;
-//   (b) saxpy_kernel (a grid-stride loop) and saxpy_cuda(), which launches it and checks the launch.
-// Then: cmake --build build && ctest --test-dir build -L exercise -R ch00
-// The CPU-side tests (a) run everywhere; the kernel tests (b) need a GPU and skip without one.
+// Write:
+//   (a) in exercises/ch00/saxpy.cpp, saxpy_launch_config(): how many blocks of `block` threads
+//       cover n elements;
+//   (b) in exercises/ch00/saxpy_kernels.cuh, the body of saxpy_kernel (a grid-stride loop), and in
+//       exercises/ch00/saxpy.cu, saxpy_cuda(), which launches it and checks the launch.
+// Then: cmake --build build && ctest --test-dir build -L exercise -R ch00 --output-on-failure
+// The CPU-side tests of (a) and the emulated kernel tests (SaxpyEmulated: your kernel's text run
+// on the CPU by tests/emu/cuda_host_emulator.hpp) run everywhere; the GPU tests of (b) skip
+// without a GPU.
 #pragma once
 
 #include <cstdint>
 
 #if GNM_HAVE_CUDA
+#if defined(GNM_CUDA_HOST_EMULATOR)
+// The emulated kernel test includes this header after tests/emu/cuda_host_emulator.hpp, whose
+// dim3 stand-in clashes with CUDA's headers. cudaStream_t is, as in driver_types.h, a pointer to
+// the opaque CUstream_st, so the declaration below stays the same.
+struct CUstream_st;
+using cudaStream_t = CUstream_st*;
+#else
 #include <cuda_runtime_api.h>
+#endif
 #endif
 
 namespace gnm::ch00 {

@@ -2,29 +2,16 @@
 // Each GNM_TODO marks code for you to write (see book page "How to do the exercises").
 // Exercise 6.4b: the padded shared-memory transpose (see exercises/ch06/transpose.hpp).
 //
-// A 32 × 8 block owns a 32 × 32 tile of `in`. Phase 1: each thread reads 4 elements down its
-// column of the tile (rows ty, ty + 8, ty + 16, ty + 24): a warp reads 32 neighbouring floats of
-// one row, one 128-byte line. Phase 2, after a barrier: each thread writes 4 elements of the
-// transposed tile, again 32 neighbours per warp, reading the shared tile down a column. With 33
-// floats per tile row, column element (tx, k) lies in bank (33 tx + k) mod 32 = (tx + k) mod 32:
-// 32 lanes, 32 different banks, no conflict. A 32-float row would put the whole column in one
-// bank and serialize the warp's read 32 times.
+// The kernel is in padded_transpose_kernels.cuh (no CUDA header there, so that
+// tests/ch06/test_transpose_emulated.cpp runs the same text on the CPU through the host emulator);
+// this file holds its launcher.
 #include "transpose.hpp"
 
 #include "gnm/core/check.hpp"
 #include "gnm/cuda/check.hpp"
+#include "padded_transpose_kernels.cuh"
 
 namespace gnm::ch06 {
-
-//! [kernel]
-// Blocks loop over the row tiles t = blockIdx.y, blockIdx.y + gridDim.y, …: the loop bound
-// depends on blockIdx only, so all threads of a block reach the same barriers.
-__global__ void transpose_padded_kernel(const float* __restrict__ in, float* __restrict__ out,
-                                        std::int64_t rows, std::int64_t cols,
-                                        std::int64_t row_tiles) {
-  // TODO(ex 6.4): declare __shared__ float tile[32][33]; c0 = blockIdx.x * 32; for each row tile t from blockIdx.y step gridDim.y: r0 = 32 t; for j in 0, 8, 16, 24 load tile[ty + j][tx] = in[(r0 + ty + j) * cols + c0 + tx] when that is inside; __syncthreads(); for each j store out[(c0 + ty + j) * rows + r0 + tx] = tile[tx][ty + j] when inside; __syncthreads() before the next tile; 64-bit indices
-}
-//! [kernel]
 
 //! [launch]
 void transpose_padded(const float* d_in, float* d_out, std::int64_t rows, std::int64_t cols,

@@ -3,19 +3,31 @@
 // out = inᵀ for a (rows, cols) row-major matrix of floats, through a 32 × 33 shared tile so that
 // both the global reads and the global writes are coalesced and the column reads of the tile are
 // free of bank conflicts. Blocks are 32 × 8 threads; each thread moves 4 elements of a tile.
-// Write, in exercises/ch06/transpose.cpp and exercises/ch06/transpose.cu:
-//   (a) transpose_config(): the launch configuration (a CPU function, tested everywhere);
-//   (b) the kernel body and transpose_padded(), which checks its arguments and launches it.
-// Then: cmake --build build && ctest --test-dir build -L exercise -R ch06
-// The kernel tests need a GPU and skip without one; chapter 6.4 times your kernel beside the
-// engine's (gnm/cuda/transpose.hpp).
+// Write:
+//   (a) in exercises/ch06/transpose.cpp, transpose_config(): the launch configuration (a CPU
+//       function, tested everywhere);
+//   (b) in exercises/ch06/padded_transpose_kernels.cuh, the body of transpose_padded_kernel, and
+//       in exercises/ch06/transpose.cu, transpose_padded(), which checks its arguments and
+//       launches it.
+// Then: cmake --build build && ctest --test-dir build -L exercise -R ch06 --output-on-failure
+// The configuration tests and the emulated kernel tests (PaddedTransposeEmulated: your kernel's
+// text run on the CPU by tests/emu/cuda_host_emulator.hpp) run everywhere; the GPU tests skip
+// without a GPU. Chapter 6.4 times your kernel beside the engine's (gnm/cuda/transpose.hpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #if GNM_HAVE_CUDA
+#if defined(GNM_CUDA_HOST_EMULATOR)
+// The emulated kernel test includes this header after tests/emu/cuda_host_emulator.hpp, whose
+// dim3 stand-in clashes with CUDA's headers. cudaStream_t is, as in driver_types.h, a pointer to
+// the opaque CUstream_st, so the declaration below stays the same.
+struct CUstream_st;
+using cudaStream_t = CUstream_st*;
+#else
 #include <cuda_runtime_api.h>
+#endif
 #endif
 
 namespace gnm::ch06 {

@@ -4,8 +4,9 @@
 // Note [Fused vs unfused tolerance]
 // In f32 and f64 on the CPU the fused kernels run the very same scalar functions, in the same
 // order and type, as the op-by-op chain, and storing an f32 intermediate to an f32 tensor rounds
-// nothing; g++ does not contract a·b + c into an FMA under -std=c++20 (-ffp-contract=off). So
-// fused == unfused bit for bit, and the tests demand equality.
+// nothing. g++ does contract a·b + c into an FMA inside a function (-ffp-contract=fast is its
+// default for C++, -std=c++20 included), but both paths call the same compiled scalar function,
+// so they contract alike. So fused == unfused bit for bit, and the tests demand equality.
 // In f16/bf16 the chain rounds every intermediate to 16 bits (relative error ≤ 2⁻¹¹ / 2⁻⁸,
 // written u₁₆) while the fused pass keeps f32 until the end. An intermediate rounding of
 // relative size u₁₆ in the argument t of the next step moves the result by |t·f'(t)|·u₁₆, and
