@@ -27,56 +27,12 @@
 #include <cstdint>
 
 #include "gnm/core/macros.hpp"
+#include "wgmma_config.hpp"
 
 namespace gnm::ch07 {
 
-/// Rows of C per thread block (two consumer warpgroups of 64 rows each).
-inline constexpr int kWgmmaTileM = 128;
-/// Columns of C per thread block (one wgmma m64n256k16 covers them).
-inline constexpr int kWgmmaTileN = 256;
-/// K per pipeline stage: 64 bf16 = 128 bytes, one 128-byte swizzle row.
-inline constexpr int kWgmmaTileK = 64;
-/// Stages of the shared-memory ring (4 × 48 KiB = 192 KiB of the 227 KiB a block may use).
-inline constexpr int kWgmmaStages = 4;
-/// Threads per block: one producer warpgroup (one thread issues TMA) and two consumer warpgroups.
-inline constexpr int kWgmmaThreads = 3 * 128;
-/// Tile rows per group of the block order (see wgmma_tile_of_block).
-inline constexpr int kWgmmaGroupM = 16;
-
-/// The launch of wgmma_gemm_bf16 for one problem size (host arithmetic, no CUDA call).
-struct WgmmaLaunch {
-  int tiles_m = 0;                ///< ceil(M / kWgmmaTileM).
-  int tiles_n = 0;                ///< ceil(N / kWgmmaTileN).
-  int k_tiles = 0;                ///< ceil(K / kWgmmaTileK): iterations of the main loop.
-  int blocks = 0;                 ///< tiles_m · tiles_n (one output tile per block).
-  int threads = kWgmmaThreads;    ///< Threads per block.
-  std::size_t shared_bytes = 0;   ///< Dynamic shared memory per block (ring + barriers + slack).
-};
-
-/// The grid, block and shared memory wgmma_gemm_bf16 launches for M×N×K (sizes must already be
-/// valid: see check_wgmma_args). Throws gnm::ShapeError when the grid would exceed 2^31 − 1 blocks.
-WgmmaLaunch wgmma_launch_config(int M, int N, int K);
-
-/// A tile of C, in tile units: rows [m·kWgmmaTileM, …), columns [n·kWgmmaTileN, …).
-struct WgmmaTile {
-  int m = 0;  ///< Tile row.
-  int n = 0;  ///< Tile column.
-};
-
-/// The tile that block `block` computes. Blocks are taken in groups of `group_m` tile rows; inside
-/// a group the tile row changes fastest, so the ~132 blocks resident at once cover a roughly
-/// square patch of C (16 × 8 tiles = 2048 × 2048 elements) and share its rows of A and of B in
-/// L2 instead of streaming all of B for every row of tiles. A bijection of [0, tiles_m·tiles_n)
-/// onto the tiles (tested on the CPU).
-GNM_HOST_DEVICE inline WgmmaTile wgmma_tile_of_block(int block, int tiles_m, int tiles_n,
-                                                     int group_m) {
-  const int per_group = group_m * tiles_n;
-  const int group = block / per_group;
-  const int first_m = group * group_m;
-  const int rows = tiles_m - first_m < group_m ? tiles_m - first_m : group_m;  // last group
-  const int in_group = block - group * per_group;
-  return {first_m + in_group % rows, in_group / rows};
-}
+// Tile sizes, WgmmaLaunch / wgmma_launch_config and WgmmaTile / wgmma_tile_of_block are in
+// wgmma_config.hpp (no CUDA header: the emulated test uses them too).
 
 /// Throws (before any CUDA call) unless the arguments meet wgmma_gemm_bf16's requirements (see the
 /// file comment): gnm::ShapeError for sizes, gnm::Error for null or misaligned pointers; each

@@ -404,3 +404,101 @@ void emu_launch(dim3 grid, dim3 block, Kernel kernel, Args... args) {
 }
 
 }  // namespace gnm::emu
+
+// ==== Dynamic shared memory, __trap() and launch serials (added for chapter 7.5's wgmma GEMM) ====
+//
+// `extern __shared__ T buf[]` cannot be emulated by a macro (it is a declaration of an unsized
+// array), so a kernel that uses dynamic shared memory takes its pointer through one `#if`:
+//     #if defined(GNM_CUDA_HOST_EMULATOR)
+//       unsigned char* const buf = gnm::emu::dynamic_shared();
+//     #else
+//       extern __shared__ unsigned char buf[];
+//     #endif
+// and is launched with emu_launch_dynamic(grid, block, bytes, kernel, args...), the third launch
+// parameter of <<<grid, block, bytes>>>. The buffer is 1024-byte aligned, filled with 0xA5 (real
+// shared memory starts with whatever the last block left, never zeros) and, as with static
+// __shared__ here, one buffer serves the blocks one after another. One launch at a time.
+//
+// __trap() records an error (emu_launch then throws std::logic_error) and raises trapped(): on a
+// GPU a trap aborts the whole grid, here the other threads must still reach the end of the
+// kernel, so models of blocking instructions (an mbarrier wait) check trapped() and give up.
+#include <new>
+
+namespace gnm::emu {
+
+/// State of the current emu_launch_dynamic (see above).
+struct DynamicLaunchState {
+  unsigned char* shared = nullptr;   ///< the dynamic shared memory of the running launch
+  std::size_t shared_bytes = 0;      ///< its size
+  std::atomic<bool> trapped{false};  ///< a thread executed __trap() in this launch
+  std::atomic<std::uint64_t> serial{0};  ///< incremented by every emu_launch_dynamic
+};
+
+/// The process-wide state behind dynamic_shared(), trapped() and launch_serial().
+inline DynamicLaunchState& dynamic_launch_state() {
+  static DynamicLaunchState state;
+  return state;
+}
+
+/// The dynamic shared memory of the running emu_launch_dynamic (nullptr outside one).
+inline unsigned char* dynamic_shared() { return dynamic_launch_state().shared; }
+
+/// Bytes of dynamic_shared().
+inline std::size_t dynamic_shared_bytes() { return dynamic_launch_state().shared_bytes; }
+
+/// True once a thread of the running launch executed __trap().
+inline bool trapped() { return dynamic_launch_state().trapped.load(std::memory_order_acquire); }
+
+/// Serial number of the running (or last) emu_launch_dynamic: models keeping per-thread state
+/// across calls use it to drop what a previous launch left behind.
+inline std::uint64_t launch_serial() {
+  return dynamic_launch_state().serial.load(std::memory_order_acquire);
+}
+
+/// Owns a 1024-aligned, 0xA5-filled buffer that is dynamic_shared() while it lives.
+class DynamicSharedScope {
+ public:
+  explicit DynamicSharedScope(std::size_t bytes)
+      : bytes_(bytes), data_(static_cast<unsigned char*>(
+                           ::operator new(round_up(bytes), std::align_val_t{1024}))) {
+    std::memset(data_, 0xA5, round_up(bytes));
+    DynamicLaunchState& s = dynamic_launch_state();
+    s.shared = data_;
+    s.shared_bytes = bytes_;
+    s.trapped.store(false, std::memory_order_release);
+    s.serial.fetch_add(1, std::memory_order_acq_rel);
+  }
+  DynamicSharedScope(const DynamicSharedScope&) = delete;
+  DynamicSharedScope& operator=(const DynamicSharedScope&) = delete;
+  ~DynamicSharedScope() {
+    DynamicLaunchState& s = dynamic_launch_state();
+    s.shared = nullptr;
+    s.shared_bytes = 0;
+    ::operator delete(data_, std::align_val_t{1024});
+  }
+
+ private:
+  static std::size_t round_up(std::size_t bytes) { return (bytes + 1023) / 1024 * 1024 + 1024; }
+  std::size_t bytes_;
+  unsigned char* data_;
+};
+
+/// kernel<<<grid, block, shared_bytes>>>(args...) on the CPU: emu_launch with a dynamic shared
+/// memory buffer of `shared_bytes` (see above).
+template <typename Kernel, typename... Args>
+void emu_launch_dynamic(dim3 grid, dim3 block, std::size_t shared_bytes, Kernel kernel,
+                        Args... args) {
+  const DynamicSharedScope scope(shared_bytes);
+  emu_launch(grid, block, kernel, args...);
+}
+
+}  // namespace gnm::emu
+
+/// Aborts the grid on a GPU; here it records the error and raises gnm::emu::trapped() (see above).
+inline void __trap() {
+  gnm::emu::dynamic_launch_state().trapped.store(true, std::memory_order_release);
+  if (gnm::emu::t_launch != nullptr) {
+    gnm::emu::t_launch->fail("__trap() in thread " + std::to_string(gnm::emu::t_linear) +
+                             " of block " + std::to_string(blockIdx.x));
+  }
+}
