@@ -12,40 +12,17 @@
 #include "gnm/cuda/buffer.hpp"
 #include "gnm/cuda/check.hpp"
 #include "gnm/cuda/stream.hpp"
+#include "gpu_roofline_kernels.cuh"
 
 namespace gnm::ch01 {
 namespace {
 
-// Independent FMA chains per thread. An SM issues one warp instruction per scheduler per cycle
-// and keeps many warps resident, so the latency is mostly hidden by other warps; a few chains per
-// thread cover the rest (the same argument as Note [Enough chains], with warps instead of ports).
-constexpr int kGpuChains = 8;
+// The kernels (gpu_roofline_kernels.cuh), 256-thread blocks.
+using roofline_kernels::empty_kernel;
+using roofline_kernels::fma_kernel;
+using roofline_kernels::iota_kernel;
+using roofline_kernels::kGpuChains;
 constexpr int kBlock = 256;
-
-//! [gpu_fma]
-__global__ void fma_kernel(float a, float b, int iterations, float* out) {
-  float x[kGpuChains];
-#pragma unroll
-  for (int c = 0; c < kGpuChains; ++c) x[c] = 0.25f * static_cast<float>(c);
-  for (int i = 0; i < iterations; ++i) {
-#pragma unroll
-    for (int c = 0; c < kGpuChains; ++c) x[c] = fmaf(x[c], a, b);
-  }
-  float sum = 0;
-#pragma unroll
-  for (int c = 0; c < kGpuChains; ++c) sum += x[c];
-  out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
-}
-//! [gpu_fma]
-
-__global__ void iota_kernel(std::uint32_t* p, std::size_t n) {
-  for (std::size_t i = blockIdx.x * std::size_t{blockDim.x} + threadIdx.x; i < n;
-       i += std::size_t{gridDim.x} * blockDim.x) {
-    p[i] = static_cast<std::uint32_t>(i * 2654435761u);
-  }
-}
-
-__global__ void empty_kernel() {}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());

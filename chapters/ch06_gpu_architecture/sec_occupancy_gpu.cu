@@ -18,6 +18,7 @@
 #include "gnm/cuda/occupancy.hpp"
 #include "gnm/cuda/stream.hpp"
 #include "gpu_common.cuh"
+#include "occupancy_kernels.cuh"
 #include "sections.hpp"
 
 namespace chapter06 {
@@ -28,54 +29,12 @@ using gnm::cuda::KernelResources;
 using gnm::cuda::SmLimits;
 constexpr std::size_t kKiB = 1024;
 
-// Kernels whose resources span the limiters (queried, not launched).
-__global__ void occ_light_kernel(const float* __restrict__ x, float* __restrict__ y, int n) {
-  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  if (i < n) y[i] = 2.0f * x[i] + 1.0f;
-}
-
-// Many live accumulators that the unrolled loops keep in registers.
-template <int kAcc>
-__global__ void __launch_bounds__(256) occ_heavy_kernel(const float* __restrict__ x,
-                                                        float* __restrict__ y, int n) {
-  float acc[kAcc];
-#pragma unroll
-  for (int j = 0; j < kAcc; ++j) acc[j] = x[(static_cast<int>(threadIdx.x) + j) % n];
-  for (int it = 0; it < n; ++it) {
-#pragma unroll
-    for (int j = 0; j < kAcc; ++j) acc[j] = acc[j] * acc[(j + 1) % kAcc] + x[(it + j) % n];
-  }
-  float s = 0.0f;
-#pragma unroll
-  for (int j = 0; j < kAcc; ++j) s += acc[j];
-  y[blockIdx.x * blockDim.x + threadIdx.x] = s;
-}
-
-// 16 KiB of static shared memory.
-__global__ void occ_smem_kernel(const float* __restrict__ x, float* __restrict__ y, int n) {
-  __shared__ float buf[4096];
-  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  for (int k = static_cast<int>(threadIdx.x); k < 4096; k += static_cast<int>(blockDim.x)) {
-    buf[k] = i < n ? x[i] : 0.0f;
-  }
-  __syncthreads();
-  if (i < n) y[i] = buf[(threadIdx.x * 17) % 4096];
-}
-
-//! [stream kernel]
-// Memory-bound: out = 2 * in, float4 at a time, grid-stride. Launched with one wave of
-// blocks_per_sm × SMs blocks, so the occupancy is exactly what the dynamic shared memory allows.
-__global__ void occ_stream_kernel(const float4* __restrict__ in, float4* __restrict__ out,
-                                  std::int64_t n4) {
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n4;
-       i += stride) {
-    const float4 v = in[i];
-    out[i] = make_float4(2.0f * v.x, 2.0f * v.y, 2.0f * v.z, 2.0f * v.w);
-  }
-}
-//! [stream kernel]
-
+// The kernels (occupancy_kernels.cuh): three whose resources span the limiters (queried, not
+// launched) and the stream kernel of the sweep.
+using occupancy_kernels::occ_heavy_kernel;
+using occupancy_kernels::occ_light_kernel;
+using occupancy_kernels::occ_smem_kernel;
+using occupancy_kernels::occ_stream_kernel;
 
 struct Kernel {
   const char* name;

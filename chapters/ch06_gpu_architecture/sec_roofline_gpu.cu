@@ -17,33 +17,16 @@
 #include "gnm/cuda/stream.hpp"
 #include "gnm/cuda/transpose.hpp"
 #include "gpu_common.cuh"
+#include "roofline_kernels.cuh"
 #include "sections.hpp"
 
 namespace chapter06 {
 namespace {
 
-// Independent chains per thread: with 2048 resident threads per SM the FMA latency (4 cycles)
-// is hidden by other warps; a few chains per thread cover the rest.
-constexpr int kChains = 8;
+// The FMA chains (roofline_kernels.cuh), 256-thread blocks.
+using roofline_kernels::fma_peak_kernel;
+using roofline_kernels::kChains;
 constexpr int kBlock = 256;
-
-//! [fma peak]
-// x_c <- x_c * a + b with a = 1, b = 2^-10: every step is exact in fp32, so each thread's
-// result has a closed form, 0.25 c + iterations * 2^-10, and the kernel checks itself.
-__global__ void fma_peak_kernel(float a, float b, int iterations, float* __restrict__ out) {
-  float x[kChains];
-#pragma unroll
-  for (int c = 0; c < kChains; ++c) x[c] = 0.25f * static_cast<float>(c);
-  for (int i = 0; i < iterations; ++i) {
-#pragma unroll
-    for (int c = 0; c < kChains; ++c) x[c] = fmaf(x[c], a, b);
-  }
-  float sum = 0.0f;
-#pragma unroll
-  for (int c = 0; c < kChains; ++c) sum += x[c];
-  out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
-}
-//! [fma peak]
 
 double best_event_ms(cudaStream_t stream, int repeat, const auto& launch) {
   launch();  // warm-up

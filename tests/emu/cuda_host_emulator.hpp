@@ -21,8 +21,10 @@
 //    segments follow the CUDA rules (a lane outside its segment gets its own value back). A
 //    shuffle that reads a lane which does not exist (the short last warp of a block) or which has
 //    already returned is undefined on a GPU; here emu_launch throws std::logic_error naming the
-//    lanes (as it does for a width that is not a power of 2 in [1, 32]). Every shuffle must be reached by all live lanes of the warp (the full-mask idiom);
-//    masks naming a subset are not emulated.
+//    lanes (as it does for a width that is not a power of 2 in [1, 32]). Every shuffle must be
+//    reached by all live lanes of the warp (the full-mask idiom); masks naming a subset are not
+//    emulated.
+//  - Dynamic shared memory, __trap() and launch serials: see the section at the end.
 //  - atomicAdd/atomicMin/atomicMax are std::atomic_ref operations; floating-point math built-ins
 //    (__fmul_rn, __expf, rsqrtf, …) are the host's IEEE operations. __ldg/__ldcg are plain loads.
 //    Compile emulated tests with -ffp-contract=off: g++'s default would fuse

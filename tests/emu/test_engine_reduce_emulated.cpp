@@ -18,9 +18,11 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "gnm/core/half.hpp"
 #include "gnm/core/random.hpp"
 #include "gnm/core/verify.hpp"
 #include "gnm/tensor/ops.hpp"
@@ -328,6 +330,107 @@ __global__ void buggy_sum_kernel(const float* x, float* out, std::int64_t n) {
     float total = 0.0f;
     for (int w = 0; w < kThreads / 32; ++w) total += partial[w];
     out[blockIdx.x] = total;
+  }
+}
+
+// ---- 16-bit storage (f16, bf16): T = 16-bit, A = float accumulator ----
+
+// A stored value as double (the 16-bit types convert explicitly, and only to float).
+template <class T>
+double to_d(T v) {
+  if constexpr (std::is_same_v<T, gnm::f16> || std::is_same_v<T, gnm::bf16>)
+    return static_cast<double>(static_cast<float>(v));
+  else
+    return static_cast<double>(v);
+}
+
+// One rounding of a 16-bit output, relative: the unit roundoff 2^-8 of bf16 (8 significant
+// bits), 2^-11 of f16 (11 significant bits).
+template <class T>
+double half_rounding() {
+  return std::is_same_v<T, gnm::bf16> ? std::ldexp(1.0, -8) : std::ldexp(1.0, -11);
+}
+
+// sum/mean/var of 16-bit inputs, compared with a double reference computed from the very 16-bit
+// values the kernel reads: the float accumulation's bound (as for f32 above, eps = eps_f32) plus
+// one rounding of the 16-bit output (half_rounding() · |result|). The inputs are in [-1, 1] and
+// the results far above f16's subnormal range except near zero, where the float bound dominates;
+// an absolute 2^-24 (f16's smallest subnormal) covers results that underflow into it.
+template <class T>
+void check_sum_mean_var_16(const Case& c, unsigned max_grid) {
+  const Tensor view = c.view(gnm::dtype_of<T>());
+  const red::ReduceLayout L = red::make_layout(view, c.mask);
+  const auto blocks = blocks_of(view, c.mask);  // the 16-bit values, exactly, as double
+  const double eps = gnm::kEpsF32, r16 = half_rounding<T>(), tiny = std::ldexp(1.0, -24);
+  const T poison(-768.0f);  // exact in both formats
+  Guarded<T> sum(L.n_out, poison), mean(L.n_out, poison), var(L.n_out, poison);
+  const T* x = view.data<T>();
+  const EmuLaunch launch{max_grid, nullptr};
+  red::launch_sum(launch, x, sum.data(), L);
+  red::launch_mean_var(launch, x, mean.data(), L, false, 1.0f);
+  const std::int64_t dof = std::max<std::int64_t>(0, L.red_n - 1);
+  red::launch_mean_var(launch, x, var.data(), L, true, static_cast<float>(dof));
+  const std::string what = c.name + ", grid cap " + std::to_string(max_grid);
+  ASSERT_EQ(static_cast<std::int64_t>(blocks.size()), L.n_out) << what;
+  for (std::int64_t o = 0; o < L.n_out; ++o) {
+    const auto& b = blocks[static_cast<std::size_t>(o)];
+    double s = 0, sa = 0;
+    for (const double v : b) s += v, sa += std::abs(v);
+    const double n = static_cast<double>(b.size());
+    const double bound = sum_bound(L.red_n, eps, sa);
+    EXPECT_NEAR(to_d(sum[o]), s, bound + r16 * (std::abs(s) + bound) + tiny)
+        << what << ", output " << o;
+    const double mu = s / n;
+    const double mean_bound = bound / n + eps * std::abs(mu);
+    EXPECT_NEAR(to_d(mean[o]), mu, mean_bound + r16 * (std::abs(mu) + mean_bound) + tiny)
+        << what << ", output " << o;
+    if (dof == 0) continue;  // 0/0, checked for float above
+    double ss = 0;
+    for (const double v : b) ss += (v - mu) * (v - mu);
+    const double var_ref = ss / static_cast<double>(dof);
+    const double var_bound =
+        (sum_bound(L.red_n, eps, ss) + 3 * eps * ss + n * mean_bound * mean_bound) /
+        static_cast<double>(dof);
+    EXPECT_NEAR(to_d(var[o]), var_ref, var_bound + r16 * (var_ref + var_bound) + tiny)
+        << what << ", output " << o;
+  }
+  EXPECT_TRUE(sum.guard_clean()) << what;
+  EXPECT_TRUE(mean.guard_clean()) << what;
+  EXPECT_TRUE(var.guard_clean()) << what;
+}
+
+// max/argmax of 16-bit values: exact (a float holds every 16-bit value, the comparison is exact,
+// and the stored maximum converts back without rounding). Eighths in [-1, 1] are exact in both
+// formats, so the ties survive the conversion.
+template <class T>
+void check_max_16(const Case& c, unsigned max_grid) {
+  const Tensor view = c.view(gnm::dtype_of<T>());
+  const red::ReduceLayout L = red::make_layout(view, c.mask);
+  const auto blocks = blocks_of(view, c.mask);
+  Guarded<T> values(L.n_out, T(-768.0f));
+  Guarded<std::int64_t> indices(L.n_out, -777);
+  red::launch_max(EmuLaunch{max_grid, nullptr}, view.data<T>(), values.data(), indices.data(), L);
+  const std::string what = c.name + ", grid cap " + std::to_string(max_grid);
+  for (std::int64_t o = 0; o < L.n_out; ++o) {
+    const auto& b = blocks[static_cast<std::size_t>(o)];
+    std::size_t first = 0;
+    for (std::size_t i = 1; i < b.size(); ++i)
+      if (b[i] > b[first]) first = i;
+    EXPECT_EQ(indices[o], static_cast<std::int64_t>(first)) << what << ", output " << o;
+    EXPECT_EQ(to_d(values[o]), b[first]) << what << ", output " << o;
+  }
+  EXPECT_TRUE(values.guard_clean()) << what;
+  EXPECT_TRUE(indices.guard_clean()) << what;
+}
+
+TEST(EngineReduceEmulated, SumMeanVarMaxHalfAndBFloat16) {
+  for (const Case& c : cases(false)) {
+    check_sum_mean_var_16<gnm::bf16>(c, UINT_MAX);
+    if (!kUnderTsan) check_sum_mean_var_16<gnm::f16>(c, UINT_MAX);
+  }
+  for (const Case& c : cases(true)) {
+    check_max_16<gnm::bf16>(c, UINT_MAX);
+    if (!kUnderTsan) check_max_16<gnm::f16>(c, 3);
   }
 }
 

@@ -15,10 +15,13 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "gnm/core/half.hpp"
 #include "gnm/core/random.hpp"
+#include "gnm/core/verify.hpp"
 #include "softmax_kernels.cuh"  // the real kernels (common/src/tensor/cuda), after the emulator
 
 namespace {
@@ -176,6 +179,103 @@ TEST(EngineSoftmaxEmulated, LargeMagnitudeInputsDoNotOverflow) {
       check_softmax<float>(s, log, 50.0, 1e4, UINT_MAX);
       check_softmax<float>(s, log, 50.0, -1e4, UINT_MAX);
       check_softmax<double>(s, log, 1000.0, 0.0, UINT_MAX);
+    }
+  }
+}
+
+// ---- 16-bit storage (f16, bf16): T = 16-bit, A = float accumulator ----
+
+// One rounding of a 16-bit output, relative: the unit roundoff 2^-8 of bf16 (8 significant
+// bits), 2^-11 of f16 (11 significant bits).
+template <class T>
+double half_rounding() {
+  return std::is_same_v<T, gnm::bf16> ? std::ldexp(1.0, -8) : std::ldexp(1.0, -11);
+}
+
+template <class T>
+double to_d(T v) {
+  return static_cast<double>(static_cast<float>(v));
+}
+
+// softmax / log_softmax forward and backward with 16-bit storage. The references are computed
+// in double from the 16-bit values the kernels read; the tolerance is the float-accumulation
+// bound of check_softmax (eps = eps_f32) plus one rounding of the 16-bit output
+// (half_rounding() · |ref|), plus 2^-24 absolute for f16 outputs that land in its subnormals.
+template <class T>
+void check_softmax_16(Shape3 s, bool log, unsigned max_grid) {
+  const double eps = gnm::kEpsF32, r16 = half_rounding<T>(), tiny = std::ldexp(1.0, -24);
+  const std::int64_t n = s.outer * s.size * s.inner;
+  const auto xf = random_values<float>(n, static_cast<std::uint64_t>(n + s.inner + 7), 3.0, 0.0);
+  const auto gf = random_values<float>(n, static_cast<std::uint64_t>(3 * n + 5), 1.0, 0.0);
+  std::vector<T> x(xf.size()), g(gf.size()), y_in(xf.size());
+  for (std::size_t i = 0; i < xf.size(); ++i) x[i] = T(xf[i]), g[i] = T(gf[i]);
+  const T poison(-768.0f);  // exact in both formats
+  Guarded<T> y(n, poison), grad(n, poison);
+  const std::string what = describe(s, log ? "16-bit log_softmax" : "16-bit softmax", max_grid);
+  sd::launch_softmax(EmuLaunch{max_grid}, x.data(), y.data(), s.outer, s.size, s.inner, log);
+  std::vector<double> y_ref(static_cast<std::size_t>(n));
+  for (std::int64_t o = 0; o < s.outer; ++o) {
+    for (std::int64_t i = 0; i < s.inner; ++i) {
+      auto at = [&](std::int64_t k) { return (o * s.size + k) * s.inner + i; };
+      auto xv = [&](std::int64_t k) { return to_d(x[static_cast<std::size_t>(at(k))]); };
+      double m = -std::numeric_limits<double>::infinity();
+      for (std::int64_t k = 0; k < s.size; ++k) m = std::max(m, xv(k));
+      double sum = 0;
+      for (std::int64_t k = 0; k < s.size; ++k) sum += std::exp(xv(k) - m);
+      const double lse = m + std::log(sum);
+      for (std::int64_t k = 0; k < s.size; ++k) {
+        const double v = xv(k);
+        const double ref = log ? v - lse : std::exp(v - m) / sum;
+        const double tol = log ? eps * (std::abs(v) + 2 * std::abs(lse) + depth(s.size) + 4)
+                               : (std::abs(v - m) + depth(s.size) + 6) * eps * ref;
+        EXPECT_NEAR(to_d(y[at(k)]), ref, tol + r16 * (std::abs(ref) + tol) + tiny)
+            << what << ", row " << o << "/" << i << ", k " << k;
+        const std::size_t u = static_cast<std::size_t>(at(k));
+        y_in[u] = T(static_cast<float>(ref));
+        y_ref[u] = to_d(y_in[u]);
+      }
+    }
+  }
+  EXPECT_TRUE(y.guard_clean()) << what;
+
+  sd::launch_softmax_backward(EmuLaunch{max_grid}, grad.data(), g.data(), y_in.data(), s.outer,
+                              s.size, s.inner, log);
+  for (std::int64_t o = 0; o < s.outer; ++o) {
+    for (std::int64_t i = 0; i < s.inner; ++i) {
+      auto at = [&](std::int64_t k) {
+        return static_cast<std::size_t>((o * s.size + k) * s.inner + i);
+      };
+      double acc = 0, acc_abs = 0;
+      for (std::int64_t k = 0; k < s.size; ++k) {
+        const double term = to_d(g[at(k)]) * (log ? 1.0 : y_ref[at(k)]);
+        acc += term;
+        acc_abs += std::abs(term);
+      }
+      const double acc_err = (depth(s.size) + 2) * eps * acc_abs;
+      for (std::int64_t k = 0; k < s.size; ++k) {
+        const double gk = to_d(g[at(k)]), yk = y_ref[at(k)];
+        const double ref = log ? gk - std::exp(yk) * acc : yk * (gk - acc);
+        const double tol =
+            log ? eps * (std::abs(gk) + 4 * std::exp(yk) * std::abs(acc)) + std::exp(yk) * acc_err +
+                      eps * std::abs(ref)
+                : std::abs(yk) * (eps * (std::abs(gk) + std::abs(acc)) + acc_err) +
+                      eps * std::abs(ref);
+        EXPECT_NEAR(to_d(grad[static_cast<std::int64_t>(at(k))]), ref,
+                    tol + r16 * (std::abs(ref) + tol) + tiny)
+            << what << " backward, row " << o << "/" << i << ", k " << k;
+      }
+    }
+  }
+  EXPECT_TRUE(grad.guard_clean()) << what << " backward";
+}
+
+TEST(EngineSoftmaxEmulated, HalfAndBFloat16ForwardBackward) {
+  for (const Shape3 s : kShapes) {
+    for (const bool log : {false, true}) {
+      check_softmax_16<gnm::bf16>(s, log, UINT_MAX);
+#if !defined(__SANITIZE_THREAD__)
+      check_softmax_16<gnm::f16>(s, log, UINT_MAX);
+#endif
     }
   }
 }
