@@ -66,8 +66,11 @@ endfunction()
 #   chNN/exercise/…   linked with exercises/        label exercise   (the learner's; not in CI)
 # The pristine stubs are generated into the build tree by scripts/make_exercises.py, so stubcheck
 # is right even while a learner edits exercises/. GPU_TESTS also carry the label gpu.
+# EMULATED_TESTS are CPU tests too, built like TESTS, that compile a build's own kernel text
+# (*_kernels.cuh) with g++ against tests/emu/cuda_host_emulator.hpp: each build finds its own
+# variant's .cuh first on the include path (solutions/, the pristine stubs, or exercises/).
 function(gnm_add_exercises chapter)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;TESTS;GPU_TESTS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;TESTS;GPU_TESTS;EMULATED_TESTS")
   set(sources ${arg_SOURCES})
   set(gpu_tests ${arg_GPU_TESTS})
   if(NOT GNM_HAVE_CUDA)
@@ -114,6 +117,18 @@ function(gnm_add_exercises chapter)
   set(test_dir "${PROJECT_SOURCE_DIR}/tests/${chapter}")
   list(TRANSFORM arg_TESTS PREPEND "${test_dir}/")
   list(TRANSFORM gpu_tests PREPEND "${test_dir}/")
+  set(emulated_tests ${arg_EMULATED_TESTS})
+  list(TRANSFORM emulated_tests PREPEND "${test_dir}/")
+  list(APPEND arg_TESTS ${emulated_tests})
+  if(emulated_tests)
+    # Kernel text compiled by g++: `#pragma unroll` is nvcc's, and no FMA contraction, which the
+    # GPU's _rn intrinsics forbid (see cuda_host_emulator.hpp).
+    set_source_files_properties(${emulated_tests} PROPERTIES COMPILE_OPTIONS
+                                "-Wno-unknown-pragmas;-ffp-contract=off")
+  endif()
+  set(kernel_dir_solution "${solution_dir}")
+  set(kernel_dir_stub "${stub_dir}")
+  set(kernel_dir_exercise "${exercise_dir}")
   foreach(variant solution stub exercise)
     set(label ${variant})
     set(will_fail FALSE)
@@ -136,6 +151,14 @@ function(gnm_add_exercises chapter)
       add_executable(${exe} ${files})
       target_link_libraries(${exe} PRIVATE gnm_${chapter}_${variant} gnm_test_support)
       gnm_set_warnings(${exe})
+      if(kind STREQUAL "tests" AND emulated_tests)
+        target_include_directories(${exe} BEFORE PRIVATE "${kernel_dir_${variant}}"
+                                   "${PROJECT_SOURCE_DIR}/tests/emu")
+        if(NOT variant STREQUAL "solution")
+          # A stub kernel (and a half-done one) leaves its parameters unused.
+          target_compile_options(${exe} PRIVATE -Wno-unused-parameter)
+        endif()
+      endif()
       _gnm_discover(${exe} "${chapter}/${label}/" ${will_fail} ${labels})
       set_property(GLOBAL APPEND PROPERTY GNM_EXECUTABLES ${exe})
     endforeach()

@@ -13,18 +13,15 @@
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "emu_test_support.hpp"
 #include "ch01_gpu_native_ml/gpu_roofline_kernels.cuh"  // the real kernels, after the emulator
 
 namespace {
 
+using gnm::emu::test::kUnderTsan;
+
 using gnm::emu::emu_launch;
 namespace rk = gnm::ch01::roofline_kernels;
-
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kUnderTsan = true;
-#else
-constexpr bool kUnderTsan = false;
-#endif
 
 constexpr int kBlock = 256;  // the chapter's block size
 constexpr std::size_t kGuard = 41;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "emu_test_support.hpp"
 #include "ch06_gpu_architecture/memory_kernels.cuh"  // the real kernels, after the emulator
 #include "ch06_gpu_architecture/sync_kernels.cuh"
 #include "ch06_gpu_architecture/threads_kernels.cuh"
@@ -25,30 +26,19 @@
 
 namespace {
 
+using gnm::emu::test::kUnderTsan;
+using gnm::emu::test::random_floats;
+
 using gnm::emu::emu_launch;
 namespace mk = chapter06::memory_kernels;
 namespace sk = chapter06::sync_kernels;
 namespace tk = chapter06::threads_kernels;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kUnderTsan = true;
-#else
-constexpr bool kUnderTsan = false;
-#endif
-
 constexpr float kPoison = -777.0f;
 constexpr int kGuard = 64;
 
-// n random floats in [-1, 1) followed by nothing; outputs get kGuard poisoned floats after them.
-std::vector<float> random_floats(std::int64_t n, std::uint64_t seed) {
-  std::vector<float> v(static_cast<std::size_t>(n));
-  if (n > 0) gnm::fill_uniform(v, seed, -1.0f, 1.0f);
-  return v;
-}
-
 bool guard_clean(const std::vector<float>& buf, std::size_t n) {
-  return std::all_of(buf.begin() + static_cast<std::ptrdiff_t>(n), buf.end(),
-                     [](float v) { return v == kPoison; });
+  return gnm::emu::test::guard_clean(buf, n, kPoison);
 }
 
 // ---- 6.4 reductions ----

@@ -14,32 +14,23 @@
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "emu_test_support.hpp"
 #include "ch06_gpu_architecture/occupancy_kernels.cuh"  // the real kernels, after the emulator
 #include "ch06_gpu_architecture/roofline_kernels.cuh"
 #include "gnm/core/random.hpp"
 
 namespace {
 
+using gnm::emu::test::kUnderTsan;
+using gnm::emu::test::random_floats;
+
 using gnm::emu::emu_launch;
 namespace ok = chapter06::occupancy_kernels;
 namespace rk = chapter06::roofline_kernels;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kUnderTsan = true;
-#else
-constexpr bool kUnderTsan = false;
-#endif
-
 constexpr float kPoison = -777.0f;
 constexpr std::size_t kGuard = 37;
 constexpr int kBlock = 256;  // the chapter's block size (sweep and FMA ceiling)
-
-std::vector<float> random_floats(std::size_t n, std::uint64_t seed, float lo = -1.0f,
-                                 float hi = 1.0f) {
-  std::vector<float> v(n);
-  if (n > 0) gnm::fill_uniform(v, seed, lo, hi);
-  return v;
-}
 
 std::size_t guard_dirty(const std::vector<float>& buf, std::size_t n) {
   return static_cast<std::size_t>(std::count_if(buf.begin() + static_cast<std::ptrdiff_t>(n),

@@ -20,11 +20,14 @@
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "emu_test_support.hpp"
 #include "ch07_cuda_from_cpp/ptx_kernels.cuh"  // the real kernels, after the emulator
 #include "gnm/core/random.hpp"
 #include "gnm/core/verify.hpp"
 
 namespace {
+
+using gnm::emu::test::random_floats;
 
 using gnm::emu::emu_launch;
 namespace ch = chapter07;
@@ -32,12 +35,6 @@ namespace pm = chapter07::ptx_model;
 
 constexpr float kPoison = -777.0f;
 constexpr int kGuard = 64;
-
-std::vector<float> random_floats(std::int64_t n, std::uint64_t seed) {
-  std::vector<float> v(static_cast<std::size_t>(n));
-  if (n > 0) gnm::fill_uniform(v, seed, -1.0f, 1.0f);
-  return v;
-}
 
 bool all_poison(const float* p, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {

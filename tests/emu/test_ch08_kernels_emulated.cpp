@@ -16,36 +16,28 @@
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "emu_test_support.hpp"
 #include "ch08/pipeline_kernels.cuh"       // exercise 8.1b's given work kernel
 #include "ch08_gpu_memory/kernels.cuh"  // the real kernels, after the emulator
 #include "gnm/core/random.hpp"
 
 namespace {
 
+using gnm::emu::test::kUnderTsan;
+using gnm::emu::test::random_floats;
+
 using gnm::emu::emu_launch;
 namespace kd = chapter08::kernels_detail;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kUnderTsan = true;
-#else
-constexpr bool kUnderTsan = false;
-#endif
-
 constexpr float kPoison = -777.0f;
 constexpr std::int64_t kGuard = 64;
-
-std::vector<float> random_floats(std::int64_t n, std::uint64_t seed) {
-  std::vector<float> v(static_cast<std::size_t>(n));
-  if (n > 0) gnm::fill_uniform(v, seed, -1.0f, 1.0f);
-  return v;
-}
 
 std::vector<float> poisoned(std::int64_t n) {
   return std::vector<float>(static_cast<std::size_t>(n + kGuard), kPoison);
 }
 
-bool guard_clean(const std::vector<float>& buf, std::int64_t n) {
-  return std::all_of(buf.begin() + n, buf.end(), [](float v) { return v == kPoison; });
+bool guard_clean(const std::vector<float>& buf, std::size_t n) {
+  return gnm::emu::test::guard_clean(buf, n, kPoison);
 }
 
 // The grid x size: kernels.cu's grid_for(n), or a smaller cap to force the grid-stride loop.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "emu_test_support.hpp"
 #include "gnm/core/random.hpp"
 #include "gnm/optim/update.hpp"
 #include "update_kernels.cuh"  // the real kernels (common/src/optim/cuda), after the emulator
@@ -43,9 +44,8 @@ struct Emulated {
 bool same_bits(std::span<const float> a, std::span<const float> b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
-bool guard_clean(const std::vector<float>& b, std::size_t n) {
-  return std::all_of(b.begin() + static_cast<std::ptrdiff_t>(n), b.end(),
-                     [](float f) { return f == kPoison; });
+bool guard_clean(const std::vector<float>& buf, std::size_t n) {
+  return gnm::emu::test::guard_clean(buf, n, kPoison);
 }
 std::size_t first_difference(std::span<const float> a, std::span<const float> b) {
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "emu_test_support.hpp"
 #include "gnm/core/half.hpp"
 #include "gnm/core/random.hpp"
 #include "gnm/core/verify.hpp"
@@ -31,43 +32,16 @@
 
 namespace {
 
+using gnm::emu::test::kUnderTsan;
+using gnm::emu::test::Guarded;
+using gnm::emu::test::EmuLaunch;
+
 namespace red = gnm::kernels::reduction;
 using gnm::DType;
 using gnm::Tensor;
 
 // Runs what the .cu launchers run, through the emulator; max_grid < the launcher's grid forces
 // the kernels' grid-stride loop over outputs. Counts launches by block size.
-struct EmuLaunch {
-  unsigned max_grid = UINT_MAX;
-  int* small_launches = nullptr;
-  template <class Kernel, class... Args>
-  void operator()(Kernel kernel, dim3 grid, dim3 block, Args... args) const {
-    grid.x = std::min(grid.x, max_grid);
-    if (small_launches != nullptr && block.x == 32) ++*small_launches;
-    gnm::emu::emu_launch(grid, block, kernel, args...);
-  }
-};
-
-// n values of T followed by a poisoned guard zone.
-template <class T>
-class Guarded {
- public:
-  Guarded(std::int64_t n, T poison)
-      : n_(n), poison_(poison), v_(static_cast<std::size_t>(n) + 64, poison) {}
-  T* data() { return v_.data(); }
-  T operator[](std::int64_t i) const { return v_[static_cast<std::size_t>(i)]; }
-  bool guard_clean() const {
-    for (std::size_t i = static_cast<std::size_t>(n_); i < v_.size(); ++i) {
-      if (std::memcmp(&v_[i], &poison_, sizeof(T)) != 0) return false;
-    }
-    return true;
-  }
-
- private:
-  std::int64_t n_;
-  T poison_;
-  std::vector<T> v_;
-};
 
 // The double reference of a reduction of `view` over `mask`: the values of each output's block,
 // in row-major order over the reduced dims (the order the kernels number positions in).
@@ -116,11 +90,6 @@ Tensor random_f32(gnm::Shape shape, std::uint64_t seed, bool quantized = false) 
 // Shapes and views. Under TSan (each 256-thread barrier phase is costly) a subset that still has
 // both block sizes, strided and multi-dim reductions, several outputs per block and a partial
 // last warp.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kUnderTsan = true;
-#else
-constexpr bool kUnderTsan = false;
-#endif
 
 std::vector<Case> cases(bool quantized) {
   std::vector<Case> c;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cuda_host_emulator.hpp"
+#include "emu_test_support.hpp"
 #include "gnm/core/half.hpp"
 #include "gnm/core/random.hpp"
 #include "gnm/core/verify.hpp"
@@ -26,38 +27,10 @@
 
 namespace {
 
+using gnm::emu::test::Guarded;
+using gnm::emu::test::EmuLaunch;
+
 namespace sd = gnm::kernels::softmax_detail;
-
-struct EmuLaunch {
-  unsigned max_grid = UINT_MAX;
-  template <class Kernel, class... Args>
-  void operator()(Kernel kernel, dim3 grid, dim3 block, Args... args) const {
-    grid.x = std::min(grid.x, max_grid);
-    gnm::emu::emu_launch(grid, block, kernel, args...);
-  }
-};
-
-// n values of T followed by a poisoned guard zone.
-template <class T>
-class Guarded {
- public:
-  explicit Guarded(std::int64_t n, T poison = T(-777))
-      : n_(n), poison_(poison), v_(static_cast<std::size_t>(n) + 64, poison) {}
-  T* data() { return v_.data(); }
-  T operator[](std::int64_t i) const { return v_[static_cast<std::size_t>(i)]; }
-  T& at(std::int64_t i) { return v_[static_cast<std::size_t>(i)]; }
-  bool guard_clean() const {
-    for (std::size_t i = static_cast<std::size_t>(n_); i < v_.size(); ++i) {
-      if (std::memcmp(&v_[i], &poison_, sizeof(T)) != 0) return false;
-    }
-    return true;
-  }
-
- private:
-  std::int64_t n_;
-  T poison_;
-  std::vector<T> v_;
-};
 
 template <class T>
 std::vector<T> random_values(std::int64_t n, std::uint64_t seed, double scale, double shift) {
